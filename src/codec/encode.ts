@@ -1,0 +1,123 @@
+/**
+ * Packet objects to bytes: one sizing pass that also validates, then one
+ * writing pass into a buffer of exactly that size.
+ *
+ * Design: the per-packet `measure*` functions check everything and leave what
+ * the writer needs (property lengths) in module state, so `write*` must run
+ * right after its `measure*`, which `encode` and `encodeInto` guarantee.
+ * Nothing invalid ever reaches the writer, so nothing malformed reaches a socket.
+ */
+
+import { packetSize, writeHeader } from './packets/common.js';
+import { measureConnack, writeConnack } from './packets/connack.js';
+import { measureConnect, writeConnect } from './packets/connect.js';
+import { measureReasonOnly, writeReasonOnly } from './packets/disconnect.js';
+import { measurePubAck, writePubAck } from './packets/pub-ack.js';
+import { measurePublish, writePublish } from './packets/publish.js';
+import { measureSuback, writeSuback } from './packets/suback.js';
+import { measureSubscribe, writeSubscribe } from './packets/subscribe.js';
+import { measureUnsubscribe, writeUnsubscribe } from './packets/unsubscribe.js';
+import type { Packet, ProtocolVersion } from './types.js';
+import { invalid, MAX_VARINT } from './wire.js';
+
+/** The body length (Remaining Length) of `packet`, after validating it. */
+function measure(packet: Packet, v: ProtocolVersion): number {
+  if (typeof packet !== 'object' || packet === null) invalid('packet', 'must be a packet object');
+  if (v !== 5 && v !== 4 && v !== 3) invalid('version', `must be 3, 4 or 5, got ${String(v)}`);
+  let remaining: number;
+  switch (packet.type) {
+    case 'publish':
+      remaining = measurePublish(packet, v);
+      break;
+    case 'puback':
+    case 'pubrec':
+    case 'pubrel':
+    case 'pubcomp':
+      remaining = measurePubAck(packet, v);
+      break;
+    case 'pingreq':
+    case 'pingresp':
+      return 0;
+    case 'connect':
+      remaining = measureConnect(packet, v);
+      break;
+    case 'connack':
+      remaining = measureConnack(packet, v);
+      break;
+    case 'subscribe':
+      remaining = measureSubscribe(packet, v);
+      break;
+    case 'suback':
+    case 'unsuback':
+      remaining = measureSuback(packet, v);
+      break;
+    case 'unsubscribe':
+      remaining = measureUnsubscribe(packet, v);
+      break;
+    case 'disconnect':
+    case 'auth':
+      remaining = measureReasonOnly(packet, v);
+      break;
+    default:
+      return invalid('type', `"${String((packet as { type: unknown }).type)}" is not an MQTT packet type`);
+  }
+  if (remaining > MAX_VARINT) invalid('packet', `needs ${remaining} bytes after the fixed header; MQTT allows at most ${MAX_VARINT}`, 0x95);
+  return remaining;
+}
+
+function write(packet: Packet, v: ProtocolVersion, buf: Uint8Array, pos: number, remaining: number): number {
+  switch (packet.type) {
+    case 'publish':
+      return writePublish(packet, v, buf, pos, remaining);
+    case 'puback':
+    case 'pubrec':
+    case 'pubrel':
+    case 'pubcomp':
+      return writePubAck(packet, v, buf, pos, remaining);
+    case 'pingreq':
+      return writeHeader(buf, pos, 0xc0, 0);
+    case 'pingresp':
+      return writeHeader(buf, pos, 0xd0, 0);
+    case 'connect':
+      return writeConnect(packet, v, buf, pos, remaining);
+    case 'connack':
+      return writeConnack(packet, v, buf, pos, remaining);
+    case 'subscribe':
+      return writeSubscribe(packet, v, buf, pos, remaining);
+    case 'suback':
+    case 'unsuback':
+      return writeSuback(packet, v, buf, pos, remaining);
+    case 'unsubscribe':
+      return writeUnsubscribe(packet, v, buf, pos, remaining);
+    case 'disconnect':
+    case 'auth':
+      return writeReasonOnly(packet, v, buf, pos, remaining);
+  }
+}
+
+/**
+ * Encodes one packet for protocol level `version` (default MQTT 5.0).
+ * Throws {@link InvalidArgumentError} naming the field for anything MQTT forbids.
+ */
+export function encode(packet: Packet, version: ProtocolVersion = 5): Uint8Array {
+  const remaining = measure(packet, version);
+  const buf = new Uint8Array(packetSize(remaining));
+  write(packet, version, buf, 0, remaining);
+  return buf;
+}
+
+/** The encoded size of `packet` in bytes, validating it as {@link encode} does. */
+export function encodedSize(packet: Packet, version: ProtocolVersion = 5): number {
+  return packetSize(measure(packet, version));
+}
+
+/**
+ * Encodes `packet` into `target` at `offset` (to batch many packets into one
+ * write). Returns the offset after it, or -1 with nothing written when it does
+ * not fit.
+ */
+export function encodeInto(packet: Packet, version: ProtocolVersion, target: Uint8Array, offset: number): number {
+  const remaining = measure(packet, version);
+  if (offset + packetSize(remaining) > target.length) return -1;
+  return write(packet, version, target, offset, remaining);
+}
