@@ -101,3 +101,54 @@ export class MalformedPacketError extends MqttkitError {
     this.field = field;
   }
 }
+
+/**
+ * The transport could not be opened or broke: refused, DNS failure, TLS
+ * handshake or certificate failure, a connection reset, a timeout. `cause` is
+ * the platform's error. Certificate failures are not retryable: trying again
+ * reaches the same certificate.
+ */
+export class ConnectionError extends MqttkitError {
+  static override readonly brand: string = 'ConnectionError';
+
+  constructor(message: string, code: string, options: MqttkitErrorOptions = {}) {
+    super(message, code, { retryable: true, ...options });
+  }
+}
+
+/**
+ * The broker answered with a failure reason code: a refused CONNECT, a PUBACK,
+ * PUBREC, SUBACK or UNSUBACK with a code >= 0x80, or a DISCONNECT it sent.
+ * `code` is `MQTTKIT_ERR_` plus the specification's name of the reason
+ * (`MQTTKIT_ERR_NOT_AUTHORIZED`), `packet` the packet that carried it.
+ */
+export class ReasonCodeError extends MqttkitError {
+  static override readonly brand: string = 'ReasonCodeError';
+  declare readonly reasonCode: number;
+  /** The packet that carried the reason code, e.g. `connack`, `puback`, `disconnect`. */
+  readonly packet: string;
+  /** The broker's Reason String (MQTT 5), when it sent one. */
+  readonly reasonString: string | undefined;
+
+  constructor(packet: string, reasonCode: number, reasonName: string, retryable: boolean, reasonString?: string) {
+    super(
+      `${packet.toUpperCase()} reason 0x${reasonCode.toString(16).padStart(2, '0')} (${reasonName})${reasonString ? `: ${reasonString}` : ''}`,
+      `MQTTKIT_ERR_${reasonName}`,
+      { reasonCode, retryable },
+    );
+    this.packet = packet;
+    this.reasonString = reasonString;
+  }
+}
+
+/**
+ * An operation could not complete in the client's current state: the client
+ * was closed (`MQTTKIT_ERR_CLIENT_CLOSED`), is offline and told to drop
+ * (`MQTTKIT_ERR_NOT_CONNECTED`), its offline queue is full
+ * (`MQTTKIT_ERR_QUEUE_FULL`), the broker does not support what was asked
+ * (`MQTTKIT_ERR_NOT_SUPPORTED`), no packet identifier was free, or it timed out
+ * (`MQTTKIT_ERR_TIMEOUT`) or was aborted (`MQTTKIT_ERR_ABORTED`).
+ */
+export class StateError extends MqttkitError {
+  static override readonly brand: string = 'StateError';
+}

@@ -1,0 +1,21 @@
+/**
+ * Reconnect delays: exponential backoff with full jitter, capped. A pure
+ * function of the attempt and a random number, so tests are deterministic.
+ */
+export interface BackoffPolicy {
+  initialDelay: number;
+  maxDelay: number;
+  factor: number;
+}
+
+export const DEFAULT_BACKOFF: BackoffPolicy = { initialDelay: 1_000, maxDelay: 30_000, factor: 2 };
+
+/**
+ * Delay in ms before reconnect attempt `attempt` (0 = the first retry):
+ * uniformly random in [0, min(maxDelay, initialDelay * factor^attempt)).
+ * Full jitter spreads a fleet of clients that lost the same broker.
+ */
+export function backoff(attempt: number, random: number, policy: BackoffPolicy = DEFAULT_BACKOFF): number {
+  const ceiling = Math.min(policy.maxDelay, policy.initialDelay * policy.factor ** Math.min(attempt, 64));
+  return Math.floor(random * ceiling);
+}

@@ -1,0 +1,427 @@
+/**
+ * The protocol engine: a pure state machine (sans-IO).
+ *
+ * Design: `handle(input)` returns the actions the host must perform, in order.
+ * The engine never touches a socket, a timer or a clock: time arrives as
+ * `input.now`, timers leave as set/clear actions, bytes leave as send actions.
+ * This file owns the connection's life (CONNECT/CONNACK, keep alive,
+ * reconnect with backoff, graceful end); the Outbox owns what we send that
+ * needs answers, the Inbox what the broker sends us. The session state they
+ * keep (in the Store) outlives every connection.
+ *
+ * States: idle -> opening -> connecting -> connected -> (ending) -> closed,
+ * with `waiting` (a reconnect timer) after a lost connection.
+ */
+import { Decoder } from '../codec/decoder.js';
+import { connackReturnCodeToReasonCode } from '../codec/reason-codes.js';
+import type { ConnackPacket, ConnectPacket, DisconnectPacket, Packet, ProtocolVersion, PublishPacket } from '../codec/types.js';
+import { MalformedPacketError, MqttkitError, StateError } from '../errors.js';
+import { MemoryStore } from '../store/memory.js';
+import { backoff, type BackoffPolicy, DEFAULT_BACKOFF } from './backoff.js';
+import { Inbox } from './inbox.js';
+import { brokerLimits, Link } from './link.js';
+import { Outbox } from './outbox.js';
+import { reasonError } from './reasons.js';
+import type { Action, EngineOptions, Input, OpId, TimerName } from './types.js';
+
+export type EngineState = 'idle' | 'opening' | 'connecting' | 'connected' | 'ending' | 'waiting' | 'closed';
+
+const DEFAULT_KEEPALIVE = 60;
+const DEFAULT_CONNECT_TIMEOUT = 30_000;
+const DEFAULT_STABLE_AFTER = 10_000;
+
+export class Engine {
+  private stateValue: EngineState = 'idle';
+  private readonly link: Link;
+  private readonly outbox: Outbox;
+  private readonly inbox: Inbox;
+  private decoder: Decoder;
+  private readonly options: EngineOptions;
+  private readonly policy: BackoffPolicy | undefined;
+  private readonly random: () => number;
+  private clientId: string;
+  private keepAliveMs = 0;
+  private lastReceived = 0;
+  private pingOutstanding = false;
+  private attempt = 0;
+  private connectedAt = -1;
+  private endOp: OpId | undefined;
+  private endPacket: DisconnectPacket | undefined;
+
+  constructor(options: EngineOptions = {}) {
+    this.options = options;
+    const version: ProtocolVersion = options.protocolVersion ?? 5;
+    this.link = new Link(version);
+    this.clientId = options.clientId ?? '';
+    const store = options.store ?? new MemoryStore();
+    this.outbox = new Outbox(this.link, store, {
+      maxQueuedMessages: options.maxQueuedMessages ?? 100_000,
+      maxQueuedBytes: options.maxQueuedBytes ?? 64 * 1024 * 1024,
+    });
+    const props = version === 5 ? options.properties : undefined;
+    this.inbox = new Inbox(this.link, store, props?.topicAliasMaximum ?? 0, props?.receiveMaximum ?? 65_535);
+    this.decoder = this.newDecoder();
+    this.policy = options.reconnect === false ? undefined : { ...DEFAULT_BACKOFF, ...stripUndefined(options.reconnect ?? {}) };
+    this.random = options.random ?? Math.random;
+  }
+
+  get state(): EngineState {
+    return this.stateValue;
+  }
+
+  get protocolVersion(): ProtocolVersion {
+    return this.link.version;
+  }
+
+  /** The client identifier in use (the broker's assigned one after an empty CONNECT id on MQTT 5). */
+  get assignedClientId(): string {
+    return this.clientId;
+  }
+
+  get queuedCount(): number {
+    return this.outbox.queuedCount;
+  }
+
+  get inFlightCount(): number {
+    return this.outbox.inFlightCount;
+  }
+
+  handle(input: Input): Action[] {
+    const link = this.link;
+    const out: Action[] = [];
+    link.out = out;
+    link.now = input.now;
+    switch (input.type) {
+      case 'bytes':
+        this.onBytes(input.data);
+        break;
+      case 'publish':
+        this.onPublishCommand(input.op, input.topic, input.payload, input.options);
+        break;
+      case 'start':
+        this.start();
+        break;
+      case 'transport-open':
+        this.onTransportOpen();
+        break;
+      case 'transport-closed':
+        if (this.isLive()) this.lost(input.error === undefined ? undefined : asMqttkitError(input.error));
+        break;
+      case 'timer':
+        this.onTimer(input.name);
+        break;
+      case 'subscribe':
+        if (this.refuseIfClosed(input.op)) break;
+        this.outbox.subscribe({ type: 'subscribe', packetId: 0, ...input.request }, input.op);
+        break;
+      case 'unsubscribe':
+        if (this.refuseIfClosed(input.op)) break;
+        this.outbox.subscribe({ type: 'unsubscribe', packetId: 0, topicFilters: input.topicFilters, properties: input.properties }, input.op);
+        break;
+      case 'cancel':
+        if (this.outbox.cancel(input.op)) link.fail(input.op, input.error);
+        break;
+      case 'end':
+        this.onEnd(input.op, input.force === true, input.reasonCode, input.properties);
+        break;
+      case 'auth':
+        if (this.stateValue === 'connected' || this.stateValue === 'connecting') {
+          link.send({ type: 'auth', reasonCode: input.reasonCode, properties: input.properties });
+        }
+        break;
+    }
+    if (this.stateValue === 'ending' && this.outbox.idle) this.finishEnd();
+    return out;
+  }
+
+  private isLive(): boolean {
+    const s = this.stateValue;
+    return s === 'opening' || s === 'connecting' || s === 'connected' || s === 'ending';
+  }
+
+  private newDecoder(): Decoder {
+    const max = this.link.version === 5 ? this.options.properties?.maximumPacketSize : undefined;
+    return new Decoder({ protocolVersion: this.link.version, maximumPacketSize: max });
+  }
+
+  private setTimer(name: TimerName, delay: number): void {
+    this.link.push({ type: 'set-timer', name, delay });
+  }
+
+  private clearTimer(name: TimerName): void {
+    this.link.push({ type: 'clear-timer', name });
+  }
+
+  private start(): void {
+    const s = this.stateValue;
+    if (s === 'waiting') this.clearTimer('reconnect');
+    if (s === 'idle' || s === 'closed' || s === 'waiting') {
+      this.stateValue = 'opening';
+      this.link.push({ type: 'open-transport' });
+    }
+  }
+
+  private onTransportOpen(): void {
+    if (this.stateValue !== 'opening') return;
+    this.stateValue = 'connecting';
+    this.decoder = this.newDecoder();
+    this.inbox.aliases.reset();
+    const o = this.options;
+    const connect: ConnectPacket = {
+      type: 'connect',
+      clientId: this.clientId,
+      clean: o.clean ?? true,
+      keepAlive: o.keepAlive ?? DEFAULT_KEEPALIVE,
+    };
+    if (o.username !== undefined) connect.username = o.username;
+    if (o.password !== undefined) connect.password = o.password;
+    if (o.will !== undefined) connect.will = o.will;
+    if (o.properties !== undefined && this.link.version === 5) connect.properties = o.properties;
+    this.link.send(connect);
+    this.setTimer('connect-timeout', o.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT);
+  }
+
+  private onBytes(data: Uint8Array): void {
+    if (!this.isLive() || this.stateValue === 'opening') return;
+    this.lastReceived = this.link.now;
+    try {
+      this.decoder.feed(data);
+      for (let p = this.decoder.next(); p !== undefined; p = this.decoder.next()) {
+        this.onPacket(p);
+        if (!this.isLive()) return;
+      }
+    } catch (err) {
+      if (!(err instanceof MalformedPacketError)) throw err;
+      this.protocolViolation(err);
+    }
+  }
+
+  private onPacket(p: Packet): void {
+    if (p.type !== 'pingresp' && this.pingOutstanding) {
+      // Any packet proves the link alive, even one queued ahead of a late PINGRESP.
+      this.pingOutstanding = false;
+      this.clearTimer('ping-timeout');
+    }
+    if (this.stateValue === 'connecting' && p.type !== 'connack' && p.type !== 'auth' && p.type !== 'disconnect') {
+      // [MQTT-3.2.0-1] the broker's first packet is CONNACK (or AUTH).
+      this.protocolViolation(new MalformedPacketError(`${p.type}: received before CONNACK`, 'type', 0x82));
+      return;
+    }
+    switch (p.type) {
+      case 'publish': {
+        const problem = this.inbox.onPublish(p);
+        if (problem !== undefined) this.protocolViolation(problem);
+        return;
+      }
+      case 'puback':
+        return this.outbox.onPuback(p);
+      case 'pubrec':
+        return this.outbox.onPubrec(p);
+      case 'pubrel':
+        return this.inbox.onPubrel(p);
+      case 'pubcomp':
+        return this.outbox.onPubcomp(p);
+      case 'suback':
+      case 'unsuback':
+        return this.outbox.onSuback(p);
+      case 'pingresp':
+        this.pingOutstanding = false;
+        this.clearTimer('ping-timeout');
+        return;
+      case 'connack':
+        return this.onConnack(p);
+      case 'disconnect':
+        return this.onServerDisconnect(p);
+      case 'auth':
+        this.link.emit({ type: 'auth', reasonCode: p.reasonCode ?? 0, properties: p.properties });
+        return;
+      default:
+        // CONNECT, SUBSCRIBE, UNSUBSCRIBE, PINGREQ only travel client to server.
+        this.protocolViolation(new MalformedPacketError(`${p.type}: a server must not send this packet`, 'type', 0x82));
+    }
+  }
+
+  private onConnack(p: ConnackPacket): void {
+    if (this.stateValue !== 'connecting') {
+      this.protocolViolation(new MalformedPacketError('connack: a second CONNACK on one connection', 'type', 0x82));
+      return;
+    }
+    this.clearTimer('connect-timeout');
+    const v = this.link.version;
+    const code = v === 5 ? p.reasonCode : connackReturnCodeToReasonCode(p.reasonCode);
+    if (code !== 0) {
+      this.drop(reasonError('connack', code, p.properties?.reasonString), false);
+      return;
+    }
+    const props = p.properties;
+    if (props?.assignedClientIdentifier !== undefined) this.clientId = props.assignedClientIdentifier;
+    this.link.broker = brokerLimits(props);
+    this.link.connected = true;
+    this.stateValue = 'connected';
+    this.connectedAt = this.link.now;
+    // [MQTT-3.2.2-21] the broker's Server Keep Alive replaces ours.
+    this.keepAliveMs = (props?.serverKeepAlive ?? this.options.keepAlive ?? DEFAULT_KEEPALIVE) * 1000;
+    if (this.keepAliveMs > 0) this.setTimer('keepalive', this.keepAliveMs);
+    this.outbox.aliases.reset(this.options.autoTopicAliases ? this.link.broker.topicAliasMaximum : 0);
+    this.link.emit({ type: 'connect', connack: p, sessionPresent: p.sessionPresent });
+    this.outbox.resume(p.sessionPresent, this.options.resubscribe ?? true);
+  }
+
+  private onServerDisconnect(p: DisconnectPacket): void {
+    this.link.emit({ type: 'disconnect', packet: p });
+    const code = p.reasonCode ?? 0;
+    this.drop(reasonError('disconnect', code === 0 ? 0x80 : code, p.properties?.reasonString), false);
+  }
+
+  private onTimer(name: TimerName): void {
+    const now = this.link.now;
+    switch (name) {
+      case 'keepalive': {
+        if (this.stateValue !== 'connected' && this.stateValue !== 'ending') return;
+        // Reason from elapsed time, not ticks: a throttled timer that fires late still sees the truth.
+        const idle = now - this.link.lastSent;
+        if (idle >= this.keepAliveMs) {
+          this.link.send({ type: 'pingreq' });
+          if (!this.pingOutstanding) {
+            this.pingOutstanding = true;
+            this.setTimer('ping-timeout', this.options.pingTimeout ?? Math.max(1000, this.keepAliveMs / 2));
+          }
+          this.setTimer('keepalive', this.keepAliveMs);
+        } else {
+          this.setTimer('keepalive', this.keepAliveMs - idle);
+        }
+        return;
+      }
+      case 'ping-timeout':
+        if (this.pingOutstanding && this.isLive()) {
+          this.drop(new StateError(`keepalive: no PINGRESP within ${now - this.link.lastSent} ms`, 'MQTTKIT_ERR_KEEPALIVE_TIMEOUT', { retryable: true }), false);
+        }
+        return;
+      case 'connect-timeout':
+        if (this.stateValue === 'connecting') {
+          this.drop(new StateError('connect: no CONNACK in time (connectTimeout)', 'MQTTKIT_ERR_TIMEOUT', { retryable: true }), false);
+        }
+        return;
+      case 'reconnect':
+        if (this.stateValue === 'waiting') {
+          this.stateValue = 'opening';
+          this.link.push({ type: 'open-transport' });
+        }
+        return;
+      case 'end-timeout':
+        if (this.stateValue === 'ending') this.finishEnd();
+        return;
+    }
+  }
+
+  private onPublishCommand(op: OpId, topic: string, payload: Uint8Array, options: { qos?: 0 | 1 | 2; retain?: boolean; properties?: PublishPacket['properties'] }): void {
+    if (this.refuseIfClosed(op)) return;
+    const packet: PublishPacket = { type: 'publish', topic, payload, qos: options.qos ?? 0, retain: options.retain ?? false, dup: false };
+    if (options.properties !== undefined) packet.properties = options.properties;
+    if (packet.qos === 0 && !this.link.connected && this.options.qos0WhenOffline === 'drop') {
+      this.link.fail(op, new StateError('publish: not connected, and qos0WhenOffline is "drop"', 'MQTTKIT_ERR_NOT_CONNECTED', { retryable: true }));
+      return;
+    }
+    this.outbox.publish(packet, op);
+  }
+
+  private refuseIfClosed(op: OpId): boolean {
+    if (this.stateValue !== 'closed' && this.stateValue !== 'ending') return false;
+    this.link.fail(op, new StateError('the client is closed (end() was called or a fatal error occurred)', 'MQTTKIT_ERR_CLIENT_CLOSED'));
+    return true;
+  }
+
+  private onEnd(op: OpId, force: boolean, reasonCode: number | undefined, properties: DisconnectPacket['properties']): void {
+    if (this.stateValue === 'closed' || this.stateValue === 'idle') {
+      this.stateValue = 'closed';
+      this.outbox.failAll(new StateError('the client was closed before this completed', 'MQTTKIT_ERR_CLIENT_CLOSED'));
+      this.link.settle(op, { kind: 'end' });
+      return;
+    }
+    this.endOp = op;
+    this.endPacket = { type: 'disconnect' };
+    if (this.link.version === 5) {
+      if (reasonCode !== undefined) this.endPacket.reasonCode = reasonCode;
+      if (properties !== undefined) this.endPacket.properties = properties;
+    }
+    if (force || this.stateValue !== 'connected') {
+      this.finishEnd();
+      return;
+    }
+    this.stateValue = 'ending';
+    this.setTimer('end-timeout', this.options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT);
+  }
+
+  /** Closes for good: DISCONNECT if connected, fail what still waits, settle `end`. */
+  private finishEnd(): void {
+    const wasConnected = this.link.connected;
+    if (wasConnected && this.endPacket !== undefined) this.link.send(this.endPacket);
+    if (this.isLive()) this.link.push({ type: 'close-transport' });
+    this.stopTimers();
+    if (this.stateValue === 'waiting') this.clearTimer('reconnect');
+    this.link.connected = false;
+    this.stateValue = 'closed';
+    this.outbox.failAll(new StateError('the client was closed before this completed', 'MQTTKIT_ERR_CLIENT_CLOSED'));
+    if (wasConnected) this.link.emit({ type: 'offline' });
+    this.link.emit({ type: 'close' });
+    this.link.settle(this.endOp, { kind: 'end' });
+    this.endOp = undefined;
+  }
+
+  private stopTimers(): void {
+    for (const name of ['keepalive', 'ping-timeout', 'connect-timeout', 'end-timeout'] as const) this.clearTimer(name);
+    this.pingOutstanding = false;
+  }
+
+  /** The broker broke the protocol: tell it why (MQTT 5 DISCONNECT with the reason), then drop. */
+  private protocolViolation(error: MalformedPacketError): void {
+    this.link.emit({ type: 'error', error });
+    this.drop(error, this.link.version === 5 && this.link.connected);
+  }
+
+  /** Closes the connection on our side and moves on as if it was lost. */
+  private drop(error: MqttkitError, sendDisconnect: boolean): void {
+    if (sendDisconnect) this.link.send({ type: 'disconnect', reasonCode: error.reasonCode ?? 0x80 });
+    this.link.push({ type: 'close-transport', error });
+    this.lost(error);
+  }
+
+  /** The connection is gone: reconnect after a backoff, or close for good. */
+  private lost(error: MqttkitError | undefined): void {
+    const wasConnected = this.link.connected;
+    const ending = this.stateValue === 'ending';
+    this.link.connected = false;
+    this.stopTimers();
+    if (wasConnected) this.link.emit({ type: 'offline', error });
+    if (ending) {
+      this.endPacket = undefined;
+      this.finishEnd();
+      return;
+    }
+    const policy = this.policy;
+    const reconnect = this.options.reconnect || {};
+    const fatal = error !== undefined && !error.retryable && reconnect.retryFatal !== true;
+    if (policy === undefined || fatal) {
+      this.stateValue = 'closed';
+      this.outbox.failAll(error ?? new StateError('the connection closed and reconnect is off', 'MQTTKIT_ERR_CLIENT_CLOSED'));
+      this.link.emit({ type: 'close', error });
+      return;
+    }
+    const stableAfter = reconnect.stableAfter ?? DEFAULT_STABLE_AFTER;
+    if (wasConnected && this.link.now - this.connectedAt >= stableAfter) this.attempt = 0;
+    const delay = backoff(this.attempt, this.random(), policy);
+    this.attempt++;
+    this.stateValue = 'waiting';
+    this.setTimer('reconnect', delay);
+    this.link.emit({ type: 'reconnecting', attempt: this.attempt, delay, error });
+  }
+}
+
+function asMqttkitError(err: Error): MqttkitError {
+  if (err instanceof MqttkitError) return err;
+  return new StateError(`connection lost: ${err.message}`, 'MQTTKIT_ERR_CONNECTION_LOST', { retryable: true, cause: err });
+}
+
+function stripUndefined<T extends object>(o: T): Partial<T> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,77 @@
+/** The default store: session state in memory, lost with the process. */
+import type { PublishPacket } from '../codec/types.js';
+import { Ring } from './ring.js';
+import type { OutgoingEntry, Store } from './types.js';
+
+export class MemoryStore implements Store {
+  private readonly out = new Map<number, OutgoingEntry>();
+  private readonly inc = new Set<number>();
+  private readonly queue = new Ring<PublishPacket>();
+
+  putOutgoing(entry: OutgoingEntry): void {
+    const prev = this.out.get(entry.packetId);
+    if (prev !== undefined && prev.phase !== entry.phase) this.out.delete(entry.packetId);
+    this.out.set(entry.packetId, entry);
+  }
+
+  getOutgoing(packetId: number): OutgoingEntry | undefined {
+    return this.out.get(packetId);
+  }
+
+  deleteOutgoing(packetId: number): void {
+    this.out.delete(packetId);
+  }
+
+  outgoing(): Iterable<OutgoingEntry> {
+    return this.out.values();
+  }
+
+  get outgoingCount(): number {
+    return this.out.size;
+  }
+
+  addIncoming(packetId: number): void {
+    this.inc.add(packetId);
+  }
+
+  hasIncoming(packetId: number): boolean {
+    return this.inc.has(packetId);
+  }
+
+  deleteIncoming(packetId: number): void {
+    this.inc.delete(packetId);
+  }
+
+  get incomingCount(): number {
+    return this.inc.size;
+  }
+
+  enqueue(packet: PublishPacket): void {
+    this.queue.push(packet);
+  }
+
+  requeue(packet: PublishPacket): void {
+    this.queue.unshift(packet);
+  }
+
+  dequeue(): PublishPacket | undefined {
+    return this.queue.shift();
+  }
+
+  peekQueue(): PublishPacket | undefined {
+    return this.queue.peek();
+  }
+
+  removeQueued(packet: PublishPacket): boolean {
+    return this.queue.remove((p) => p === packet) !== undefined;
+  }
+
+  get queuedCount(): number {
+    return this.queue.size;
+  }
+
+  clearSession(): void {
+    this.out.clear();
+    this.inc.clear();
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * A transport moves bytes and reports when it closes. It knows nothing of MQTT.
+ *
+ * Design: a transport is passed per client (never registered globally). The
+ * client calls a {@link TransportFactory} for every connection attempt; the
+ * factory resolves once the byte stream is open (TCP connected, TLS handshake
+ * done, WebSocket upgraded) and rejects with a ConnectionError otherwise.
+ * Incoming bytes and the close go to the handlers given to the factory, so no
+ * byte can arrive before someone listens.
+ */
+
+export interface TransportHandlers {
+  /** A chunk of received bytes, in order. The chunk is the receiver's to keep. */
+  onData(chunk: Uint8Array): void;
+  /** The stream closed, for good; `error` says why when it was not a clean close. Called once. */
+  onClose(error?: Error): void;
+}
+
+export interface Transport {
+  /** Whether bytes are encrypted on the wire (TLS, wss). */
+  readonly encrypted: boolean;
+  /**
+   * Writes the chunks in order, as one write where the platform allows (so
+   * many small packets cost one syscall). Returns false when the platform's
+   * send buffer is above its high-water mark; `onDrain` (if given) fires when it empties.
+   */
+  write(chunks: readonly Uint8Array[]): boolean;
+  /** Flushes what was written, then closes the stream. */
+  end(): void;
+  /** Closes at once, dropping unsent bytes. */
+  destroy(error?: Error): void;
+  /** Set by the owner to learn when a full send buffer has drained. */
+  onDrain?: () => void;
+}
+
+export interface TransportOptions {
+  /** The broker's URL; the scheme picks the transport (mqtt/tcp, mqtts/tls/ssl, ws, wss). */
+  url: URL;
+  /** Give up opening after this many milliseconds (default 30 000). */
+  connectTimeout?: number;
+  /** Aborting cancels the attempt. */
+  signal?: AbortSignal;
+  /** TLS settings for mqtts:, tls:, ssl: and wss:. */
+  tls?: TlsOptions;
+}
+
+/** TLS settings; certificates are verified unless `rejectUnauthorized` is false. */
+export interface TlsOptions {
+  /** Trusted CA certificates (PEM); default: the platform's store. */
+  ca?: string | Uint8Array | Array<string | Uint8Array>;
+  /** Client certificate (PEM) for mutual TLS. */
+  cert?: string | Uint8Array;
+  /** Client private key (PEM) for mutual TLS. */
+  key?: string | Uint8Array;
+  /** Passphrase of `key`. */
+  passphrase?: string;
+  /** Verify the server's certificate (default true). */
+  rejectUnauthorized?: boolean;
+  /** Server name for SNI and certificate checks (default: the URL's host name). */
+  servername?: string;
+  /** ALPN protocols to offer, e.g. ['mqtt'] for AWS IoT on port 443. */
+  alpnProtocols?: string[];
+}
+
+/** Opens one connection. Users may pass their own to reach brokers through anything that moves bytes. */
+export type TransportFactory = (options: TransportOptions, handlers: TransportHandlers) => Promise<Transport>;
