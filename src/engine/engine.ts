@@ -13,11 +13,12 @@
  * with `waiting` (a reconnect timer) after a lost connection.
  */
 import { Decoder } from '../codec/decoder.js';
+import { encodedSize } from '../codec/encode.js';
 import { connackReturnCodeToReasonCode } from '../codec/reason-codes.js';
 import type { ConnackPacket, ConnectPacket, DisconnectPacket, Packet, ProtocolVersion, PublishPacket } from '../codec/types.js';
 import { MalformedPacketError, MqttkitError, StateError } from '../errors.js';
 import { MemoryStore } from '../store/memory.js';
-import { backoff, type BackoffPolicy, DEFAULT_BACKOFF } from './backoff.js';
+import { type BackoffPolicy, backoff, DEFAULT_BACKOFF } from './backoff.js';
 import { Inbox } from './inbox.js';
 import { brokerLimits, Link } from './link.js';
 import { Outbox } from './outbox.js';
@@ -63,6 +64,8 @@ export class Engine {
     this.decoder = this.newDecoder();
     this.policy = options.reconnect === false ? undefined : { ...DEFAULT_BACKOFF, ...stripUndefined(options.reconnect ?? {}) };
     this.random = options.random ?? Math.random;
+    // Refuse bad connect options now (client id, will, properties), not at the first connection.
+    encodedSize(this.connectPacket(), version);
   }
 
   get state(): EngineState {
@@ -116,7 +119,10 @@ export class Engine {
         break;
       case 'unsubscribe':
         if (this.refuseIfClosed(input.op)) break;
-        this.outbox.subscribe({ type: 'unsubscribe', packetId: 0, topicFilters: input.topicFilters, properties: input.properties }, input.op);
+        this.outbox.subscribe(
+          { type: 'unsubscribe', packetId: 0, topicFilters: input.topicFilters, properties: input.properties },
+          input.op,
+        );
         break;
       case 'cancel':
         if (this.outbox.cancel(input.op)) link.fail(input.op, input.error);
@@ -166,6 +172,11 @@ export class Engine {
     this.stateValue = 'connecting';
     this.decoder = this.newDecoder();
     this.inbox.aliases.reset();
+    this.link.send(this.connectPacket());
+    this.setTimer('connect-timeout', this.options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT);
+  }
+
+  private connectPacket(): ConnectPacket {
     const o = this.options;
     const connect: ConnectPacket = {
       type: 'connect',
@@ -177,8 +188,7 @@ export class Engine {
     if (o.password !== undefined) connect.password = o.password;
     if (o.will !== undefined) connect.will = o.will;
     if (o.properties !== undefined && this.link.version === 5) connect.properties = o.properties;
-    this.link.send(connect);
-    this.setTimer('connect-timeout', o.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT);
+    return connect;
   }
 
   private onBytes(data: Uint8Array): void {
@@ -294,7 +304,12 @@ export class Engine {
       }
       case 'ping-timeout':
         if (this.pingOutstanding && this.isLive()) {
-          this.drop(new StateError(`keepalive: no PINGRESP within ${now - this.link.lastSent} ms`, 'MQTTKIT_ERR_KEEPALIVE_TIMEOUT', { retryable: true }), false);
+          this.drop(
+            new StateError(`keepalive: no PINGRESP within ${now - this.link.lastSent} ms`, 'MQTTKIT_ERR_KEEPALIVE_TIMEOUT', {
+              retryable: true,
+            }),
+            false,
+          );
         }
         return;
       case 'connect-timeout':
@@ -314,12 +329,20 @@ export class Engine {
     }
   }
 
-  private onPublishCommand(op: OpId, topic: string, payload: Uint8Array, options: { qos?: 0 | 1 | 2; retain?: boolean; properties?: PublishPacket['properties'] }): void {
+  private onPublishCommand(
+    op: OpId,
+    topic: string,
+    payload: Uint8Array,
+    options: { qos?: 0 | 1 | 2; retain?: boolean; properties?: PublishPacket['properties'] },
+  ): void {
     if (this.refuseIfClosed(op)) return;
     const packet: PublishPacket = { type: 'publish', topic, payload, qos: options.qos ?? 0, retain: options.retain ?? false, dup: false };
     if (options.properties !== undefined) packet.properties = options.properties;
     if (packet.qos === 0 && !this.link.connected && this.options.qos0WhenOffline === 'drop') {
-      this.link.fail(op, new StateError('publish: not connected, and qos0WhenOffline is "drop"', 'MQTTKIT_ERR_NOT_CONNECTED', { retryable: true }));
+      this.link.fail(
+        op,
+        new StateError('publish: not connected, and qos0WhenOffline is "drop"', 'MQTTKIT_ERR_NOT_CONNECTED', { retryable: true }),
+      );
       return;
     }
     this.outbox.publish(packet, op);

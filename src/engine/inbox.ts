@@ -32,12 +32,17 @@ export class Inbox {
     if (alias !== undefined) {
       // [MQTT-3.3.2-10] an alias above our maximum is a protocol error.
       if (alias > this.topicAliasMaximum) {
-        return new MalformedPacketError(`topicAlias: ${alias} exceeds our Topic Alias Maximum of ${this.topicAliasMaximum}`, 'properties.topicAlias', 0x94);
+        return new MalformedPacketError(
+          `topicAlias: ${alias} exceeds our Topic Alias Maximum of ${this.topicAliasMaximum}`,
+          'properties.topicAlias',
+          0x94,
+        );
       }
       if (topic.length > 0) this.aliases.set(alias, topic);
       else {
         const known = this.aliases.get(alias);
-        if (known === undefined) return new MalformedPacketError(`topicAlias: ${alias} was never mapped to a topic`, 'properties.topicAlias', 0x82);
+        if (known === undefined)
+          return new MalformedPacketError(`topicAlias: ${alias} was never mapped to a topic`, 'properties.topicAlias', 0x82);
         topic = known;
       }
     }

@@ -24,7 +24,7 @@ import type {
   UnsubackPacket,
   UnsubscribePacket,
 } from '../codec/types.js';
-import { InvalidArgumentError, MqttkitError, StateError } from '../errors.js';
+import { InvalidArgumentError, type MqttkitError, StateError } from '../errors.js';
 import type { Store } from '../store/types.js';
 import type { Link } from './link.js';
 import { PacketIds } from './packet-ids.js';
@@ -76,7 +76,9 @@ export class Outbox {
 
   /** Nothing waits for an answer and nothing is queued: a graceful end may proceed. */
   get idle(): boolean {
-    return this.store.outgoingCount === 0 && this.store.queuedCount === 0 && this.controlInFlight.size === 0 && this.controlQueue.length === 0;
+    return (
+      this.store.outgoingCount === 0 && this.store.queuedCount === 0 && this.controlInFlight.size === 0 && this.controlQueue.length === 0
+    );
   }
 
   /** Validates a publish and either sends it now or queues it. */
@@ -174,8 +176,10 @@ export class Outbox {
   private brokerProblem(p: PublishPacket): MqttkitError | undefined {
     const broker = this.link.broker;
     // [MQTT-3.2.2-11] never above the broker's Maximum QoS; [MQTT-3.2.2-14] no retain where unsupported.
-    if (p.qos > broker.maximumQoS) return notSupported(`publish: the broker's Maximum QoS is ${broker.maximumQoS}; qos ${p.qos} refused`, 0x9b);
-    if (p.retain && !broker.retainAvailable) return notSupported('publish: the broker does not support retained messages (retain: true refused)', 0x9a);
+    if (p.qos > broker.maximumQoS)
+      return notSupported(`publish: the broker's Maximum QoS is ${broker.maximumQoS}; qos ${p.qos} refused`, 0x9b);
+    if (p.retain && !broker.retainAvailable)
+      return notSupported('publish: the broker does not support retained messages (retain: true refused)', 0x9a);
     return undefined;
   }
 
@@ -203,7 +207,11 @@ export class Outbox {
       if (id !== 0) this.ids.release(id);
       this.link.fail(
         op,
-        new InvalidArgumentError(`payload: the packet would be ${bytes.length} bytes; the broker accepts at most ${this.link.broker.maximumPacketSize}`, 'payload', 0x95),
+        new InvalidArgumentError(
+          `payload: the packet would be ${bytes.length} bytes; the broker accepts at most ${this.link.broker.maximumPacketSize}`,
+          'payload',
+          0x95,
+        ),
       );
       return;
     }

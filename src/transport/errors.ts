@@ -121,11 +121,10 @@ export function toConnectionError(err: unknown, target: string, phase: Transport
     return new ConnectionError(`could not resolve host ${host} (${code})`, 'MQTTKIT_ERR_DNS', { cause });
   }
   if (code !== undefined && CERTIFICATE_CODES.has(code)) {
-    return new ConnectionError(
-      `TLS certificate of ${target} rejected: ${withCode(messageOf(err), code)}`,
-      'MQTTKIT_ERR_TLS_CERTIFICATE',
-      { cause, retryable: false },
-    );
+    return new ConnectionError(`TLS certificate of ${target} rejected: ${withCode(messageOf(err), code)}`, 'MQTTKIT_ERR_TLS_CERTIFICATE', {
+      cause,
+      retryable: false,
+    });
   }
   if (code !== undefined && CLIENT_CERTIFICATE_ALERTS.has(code)) {
     return new ConnectionError(

@@ -1,0 +1,503 @@
+/**
+ * MqttClient: the engine wired to a transport, timers and promises.
+ *
+ * Design: a thin loop. User calls and I/O events become engine inputs; the
+ * engine's actions become socket writes, timers, settled promises and events.
+ * Writes made in one tick are coalesced into one transport write. Every
+ * connection attempt gets a generation number, so a late event from an old
+ * transport can never reach the engine.
+ */
+import type {
+  ConnackPacket,
+  DisconnectPacket,
+  DisconnectProperties,
+  PublishProperties,
+  QoS,
+  SubscribeProperties,
+  Subscription as SubscriptionRequest,
+  UserProperty,
+} from '../codec/types.js';
+import { Engine } from '../engine/engine.js';
+import type { Action, EngineEvent, Input, OpId, OpResult } from '../engine/types.js';
+import { InvalidArgumentError, type MqttkitError, StateError } from '../errors.js';
+import type { Transport, TransportFactory } from '../transport/types.js';
+import { TypedEmitter } from './events.js';
+import { ReceivedMessage } from './message.js';
+import { type ClientOptions, engineOptions, type Payload, parseUrl, toBytes } from './options.js';
+import { Requester, type RequestOptions } from './request.js';
+import { platformScheduler, type Scheduler } from './scheduler.js';
+import { Subscription } from './subscription.js';
+
+export interface ClientEvents {
+  /** CONNACK accepted (first connection and every reconnection). */
+  connect: [{ sessionPresent: boolean; connack: ConnackPacket }];
+  message: [ReceivedMessage];
+  /** A reconnect is scheduled in `delay` ms. */
+  reconnect: [{ attempt: number; delay: number; error?: Error }];
+  /** The connection was lost (a reconnect may follow). */
+  offline: [{ error?: Error }];
+  /** The client stopped for good: `end()` or an error retrying cannot fix. */
+  close: [{ error?: MqttkitError }];
+  /** The broker broke the protocol, or a background operation failed. */
+  error: [MqttkitError];
+  /** The broker sent DISCONNECT (MQTT 5: with reason code and maybe a Server Reference). */
+  disconnect: [DisconnectPacket];
+}
+
+export interface PublishOptions {
+  qos?: QoS;
+  retain?: boolean;
+  properties?: PublishProperties;
+  signal?: AbortSignal;
+}
+
+export interface PublishResult {
+  /** MQTT 5 reason code from PUBACK/PUBREC (e.g. 0x10 no matching subscribers). */
+  reasonCode?: number;
+  properties?: PublishProperties & { reasonString?: string };
+}
+
+export interface SubscribeOptions {
+  qos?: QoS;
+  noLocal?: boolean;
+  retainAsPublished?: boolean;
+  retainHandling?: 0 | 1 | 2;
+  properties?: SubscribeProperties;
+  signal?: AbortSignal;
+}
+
+export interface EndOptions {
+  /** Close now instead of waiting for in-flight messages to be acknowledged. */
+  force?: boolean;
+  /** MQTT 5 DISCONNECT reason code (0x04 sends the will). */
+  reasonCode?: number;
+  properties?: DisconnectProperties;
+}
+
+type Pending = { resolve: (r: OpResult) => void; reject: (e: MqttkitError) => void; cleanup?: () => void };
+
+export class MqttClient extends TypedEmitter<ClientEvents> {
+  readonly url: URL;
+  private readonly engine: Engine;
+  private readonly scheduler: Scheduler;
+  private readonly transportFactory: TransportFactory;
+  private readonly options: ClientOptions;
+  private transport: Transport | undefined;
+  private generation = 0;
+  private nextOp = 1;
+  private readonly pending = new Map<OpId, Pending>();
+  private readonly timers = new Map<string, unknown>();
+  private batch: Uint8Array[] = [];
+  private batchBytes = 0;
+  private flushScheduled = false;
+  /** Settlements to run after the batch they follow is written (QoS 0 resolves once written). */
+  private afterFlush: Action[] = [];
+  private readonly subscriptions = new Set<Subscription>();
+  private readonly requester: Requester;
+  private connecting: AbortController | undefined;
+
+  constructor(url: string | URL, options: ClientOptions, defaultTransport: (url: URL) => TransportFactory) {
+    super();
+    this.url = parseUrl(url);
+    this.options = options;
+    this.engine = new Engine(engineOptions(this.url, options));
+    this.scheduler = options.scheduler ?? platformScheduler;
+    this.transportFactory = options.transport ?? defaultTransport(this.url);
+    this.requester = new Requester(this, this.scheduler);
+  }
+
+  /** `idle`, `opening`, `connecting`, `connected`, `ending`, `waiting` (to reconnect) or `closed`. */
+  get state(): string {
+    return this.engine.state;
+  }
+
+  get connected(): boolean {
+    return this.engine.state === 'connected';
+  }
+
+  get protocolVersion(): 3 | 4 | 5 {
+    return this.engine.protocolVersion;
+  }
+
+  /** The client identifier in use (the one the broker assigned, if it did). */
+  get clientId(): string {
+    return this.engine.assignedClientId;
+  }
+
+  /** Publishes waiting to be sent (offline, or over the broker's Receive Maximum). */
+  get queuedCount(): number {
+    return this.engine.queuedCount;
+  }
+
+  /** QoS 1/2 publishes sent and not yet fully acknowledged. */
+  get inFlightCount(): number {
+    return this.engine.inFlightCount;
+  }
+
+  /** Starts connecting (and reconnecting); `connect()` does this for you. */
+  start(): void {
+    this.input({ type: 'start', now: this.scheduler.now() });
+  }
+
+  /**
+   * Publishes a message. Resolves when the delivery guarantee is met: QoS 0
+   * once written to the transport, QoS 1 on PUBACK, QoS 2 on PUBCOMP.
+   */
+  publish(topic: string, payload: Payload, options: PublishOptions = {}): Promise<PublishResult> {
+    let bytes: Uint8Array;
+    try {
+      if (typeof topic !== 'string') throw new InvalidArgumentError(`topic: must be a string, got ${typeof topic}`, 'topic');
+      bytes = toBytes(payload, 'payload');
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const { signal, ...rest } = options;
+    return this.op(signal, (op) => ({ type: 'publish', now: this.scheduler.now(), op, topic, payload: bytes, options: rest })).then((r) =>
+      r.kind === 'publish' ? { reasonCode: r.reasonCode, properties: r.properties } : {},
+    );
+  }
+
+  /**
+   * Subscribes to one or more topic filters. Resolves (after SUBACK) to a
+   * Subscription: its `reasonCodes` hold the granted QoS per filter, and it is
+   * an async iterable of the matching messages. Rejects if every filter was refused.
+   */
+  async subscribe(filters: string | string[], options: SubscribeOptions = {}): Promise<Subscription> {
+    const list = typeof filters === 'string' ? [filters] : filters;
+    if (!Array.isArray(list) || list.length === 0) throw new InvalidArgumentError('filters: give at least one topic filter', 'filters');
+    const { signal, properties, qos = 0, noLocal, retainAsPublished, retainHandling } = options;
+    const subscriptions: SubscriptionRequest[] = list.map((topicFilter) => {
+      const s: SubscriptionRequest = { topicFilter, qos };
+      if (noLocal !== undefined) s.noLocal = noLocal;
+      if (retainAsPublished !== undefined) s.retainAsPublished = retainAsPublished;
+      if (retainHandling !== undefined) s.retainHandling = retainHandling;
+      return s;
+    });
+    const sub = new Subscription(list, (s) => this.unsubscribeFilters(s), this.options.highWaterMark ?? 10_000);
+    // Listen before SUBSCRIBE leaves: retained messages may arrive ahead of the SUBACK.
+    this.subscriptions.add(sub);
+    try {
+      const result = await this.op(signal, (op) => ({
+        type: 'subscribe',
+        now: this.scheduler.now(),
+        op,
+        request: { subscriptions, properties },
+      }));
+      sub.reasonCodes = result.kind === 'subscribe' ? result.reasonCodes : [];
+      return sub;
+    } catch (err) {
+      this.subscriptions.delete(sub);
+      sub.end(err as Error);
+      throw err;
+    }
+  }
+
+  /** Unsubscribes from topic filters; resolves with the reason codes (MQTT 5) after UNSUBACK. */
+  async unsubscribe(
+    filters: string | string[],
+    options: { properties?: { userProperties?: UserProperty[] }; signal?: AbortSignal } = {},
+  ): Promise<number[]> {
+    const list = typeof filters === 'string' ? [filters] : filters;
+    if (!Array.isArray(list) || list.length === 0) throw new InvalidArgumentError('filters: give at least one topic filter', 'filters');
+    const result = await this.op(options.signal, (op) => ({
+      type: 'unsubscribe',
+      now: this.scheduler.now(),
+      op,
+      topicFilters: list,
+      properties: options.properties,
+    }));
+    for (const sub of this.subscriptions) {
+      if (sub.topicFilters.every((f) => list.includes(f))) {
+        this.subscriptions.delete(sub);
+        sub.end();
+      }
+    }
+    return result.kind === 'unsubscribe' ? result.reasonCodes : [];
+  }
+
+  private async unsubscribeFilters(sub: Subscription): Promise<void> {
+    this.subscriptions.delete(sub);
+    // Keep a filter another live subscription still needs.
+    const stillUsed = new Set<string>();
+    for (const other of this.subscriptions) for (const f of other.topicFilters) stillUsed.add(f);
+    const drop = sub.topicFilters.filter((f) => !stillUsed.has(f));
+    if (drop.length > 0 && this.engine.state !== 'closed') await this.unsubscribe(drop);
+  }
+
+  /**
+   * MQTT 5 request/response: publishes with a Response Topic and Correlation
+   * Data and resolves with the matching response message.
+   */
+  request(topic: string, payload: Payload, options: RequestOptions = {}): Promise<ReceivedMessage> {
+    return this.requester.request(topic, payload, options);
+  }
+
+  /** Re-authenticates (MQTT 5 enhanced authentication) with the method given at connect. */
+  reauthenticate(data?: Uint8Array): void {
+    const method = this.options.properties?.authenticationMethod;
+    if (method === undefined)
+      throw new InvalidArgumentError('reauthenticate: needs options.properties.authenticationMethod', 'properties.authenticationMethod');
+    this.input({
+      type: 'auth',
+      now: this.scheduler.now(),
+      reasonCode: 0x19,
+      properties: { authenticationMethod: method, authenticationData: data },
+    });
+  }
+
+  /**
+   * Disconnects and stops reconnecting. By default waits for in-flight
+   * messages to be acknowledged; `force` closes at once. Pending operations
+   * then reject with MQTTKIT_ERR_CLIENT_CLOSED.
+   */
+  async end(options: EndOptions = {}): Promise<void> {
+    this.connecting?.abort();
+    await this.op(undefined, (op) => ({ type: 'end', now: this.scheduler.now(), op, ...options }));
+  }
+
+  /** Runs one engine operation and returns its promise. */
+  private op(signal: AbortSignal | undefined, make: (op: OpId) => Input): Promise<OpResult> {
+    if (signal?.aborted) return Promise.reject(abortError(signal));
+    const op = this.nextOp++;
+    const promise = new Promise<OpResult>((resolve, reject) => {
+      const entry: Pending = { resolve, reject };
+      if (signal !== undefined) {
+        const onAbort = () => this.input({ type: 'cancel', now: this.scheduler.now(), op, error: abortError(signal) });
+        signal.addEventListener('abort', onAbort, { once: true });
+        entry.cleanup = () => signal.removeEventListener('abort', onAbort);
+      }
+      this.pending.set(op, entry);
+    });
+    this.input(make(op));
+    return promise;
+  }
+
+  /** Feeds the engine and carries out what it asks. */
+  private input(input: Input): void {
+    const actions = this.engine.handle(input);
+    for (let i = 0; i < actions.length; i++) this.perform(actions[i]);
+  }
+
+  private perform(a: Action): void {
+    switch (a.type) {
+      case 'send':
+        this.batch.push(a.bytes);
+        this.batchBytes += a.bytes.length;
+        if (this.batchBytes >= 65_536) this.flush();
+        else if (!this.flushScheduled) {
+          this.flushScheduled = true;
+          queueMicrotask(() => this.flush());
+        }
+        return;
+      case 'settle':
+      case 'fail':
+        if (this.batch.length > 0) this.afterFlush.push(a);
+        else this.settle(a);
+        return;
+      case 'deliver':
+        this.deliver(new ReceivedMessage(a.message));
+        return;
+      case 'set-timer': {
+        const old = this.timers.get(a.name);
+        if (old !== undefined) this.scheduler.clearTimeout(old);
+        const name = a.name;
+        this.timers.set(
+          name,
+          this.scheduler.setTimeout(() => {
+            this.timers.delete(name);
+            this.input({ type: 'timer', now: this.scheduler.now(), name });
+          }, a.delay),
+        );
+        return;
+      }
+      case 'clear-timer': {
+        const handle = this.timers.get(a.name);
+        if (handle !== undefined) {
+          this.scheduler.clearTimeout(handle);
+          this.timers.delete(a.name);
+        }
+        return;
+      }
+      case 'open-transport':
+        this.openTransport();
+        return;
+      case 'close-transport':
+        this.closeTransport(a.error);
+        return;
+      case 'event':
+        this.onEngineEvent(a.event);
+        return;
+    }
+  }
+
+  private settle(a: Action): void {
+    if (a.type !== 'settle' && a.type !== 'fail') return;
+    const entry = this.pending.get(a.op);
+    if (entry === undefined) return;
+    this.pending.delete(a.op);
+    entry.cleanup?.();
+    if (a.type === 'settle') entry.resolve(a.result);
+    else entry.reject(a.error);
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.batch.length > 0) {
+      const chunks = this.batch;
+      this.batch = [];
+      this.batchBytes = 0;
+      // Bytes queued while no transport is open belong to a dead connection: the engine resends what matters.
+      this.transport?.write(chunks);
+    }
+    if (this.afterFlush.length > 0) {
+      const settled = this.afterFlush;
+      this.afterFlush = [];
+      for (const a of settled) this.settle(a);
+    }
+  }
+
+  private deliver(message: ReceivedMessage): void {
+    this.emit('message', message);
+    for (const sub of this.subscriptions) if (sub.matches(message.topic)) sub.push(message);
+    this.requester.onMessage(message);
+  }
+
+  private openTransport(): void {
+    const generation = ++this.generation;
+    const controller = new AbortController();
+    this.connecting = controller;
+    const current = () => generation === this.generation;
+    this.transportFactory(
+      { url: this.url, tls: this.options.tls, connectTimeout: this.options.connectTimeout, signal: controller.signal },
+      {
+        onData: (chunk) => {
+          if (current()) this.input({ type: 'bytes', now: this.scheduler.now(), data: chunk });
+        },
+        onClose: (error) => {
+          if (!current()) return;
+          this.transport = undefined;
+          this.input({ type: 'transport-closed', now: this.scheduler.now(), error });
+        },
+      },
+    ).then(
+      (transport) => {
+        if (!current()) {
+          transport.destroy();
+          return;
+        }
+        this.connecting = undefined;
+        this.transport = transport;
+        this.input({ type: 'transport-open', now: this.scheduler.now() });
+      },
+      (error: Error) => {
+        if (!current()) return;
+        this.connecting = undefined;
+        this.input({ type: 'transport-closed', now: this.scheduler.now(), error });
+      },
+    );
+  }
+
+  private closeTransport(error: MqttkitError | undefined): void {
+    this.generation++;
+    this.connecting?.abort();
+    this.connecting = undefined;
+    const transport = this.transport;
+    this.transport = undefined;
+    if (transport === undefined) {
+      this.batch = [];
+      this.batchBytes = 0;
+      return;
+    }
+    // Write what is queued (a final DISCONNECT), then close.
+    if (this.batch.length > 0) {
+      transport.write(this.batch);
+      this.batch = [];
+      this.batchBytes = 0;
+    }
+    if (error !== undefined && error.code === 'MQTTKIT_ERR_KEEPALIVE_TIMEOUT') transport.destroy(error);
+    else transport.end();
+  }
+
+  private onEngineEvent(e: EngineEvent): void {
+    switch (e.type) {
+      case 'connect':
+        this.emit('connect', { sessionPresent: e.sessionPresent, connack: e.connack });
+        return;
+      case 'reconnecting':
+        this.emit('reconnect', { attempt: e.attempt, delay: e.delay, error: e.error });
+        return;
+      case 'offline':
+        this.emit('offline', { error: e.error });
+        return;
+      case 'close':
+        for (const sub of this.subscriptions) sub.end(e.error);
+        this.subscriptions.clear();
+        this.requester.close(e.error);
+        this.emit('close', { error: e.error });
+        return;
+      case 'disconnect':
+        this.emit('disconnect', e.packet);
+        return;
+      case 'error':
+        this.emit('error', e.error);
+        return;
+      case 'auth':
+        void this.answerAuth(e.reasonCode, e.properties?.authenticationData);
+        return;
+    }
+  }
+
+  private async answerAuth(reasonCode: number, data: Uint8Array | undefined): Promise<void> {
+    const method = this.options.properties?.authenticationMethod;
+    if (reasonCode !== 0x18 || method === undefined) return;
+    const handler = this.options.onAuth;
+    if (handler === undefined) {
+      this.emit('error', new StateError('auth: the broker sent an AUTH challenge and options.onAuth is not set', 'MQTTKIT_ERR_AUTH'));
+      return;
+    }
+    try {
+      const answer = await handler({ method, data, reasonCode });
+      this.input({
+        type: 'auth',
+        now: this.scheduler.now(),
+        reasonCode: 0x18,
+        properties: { authenticationMethod: method, authenticationData: answer },
+      });
+    } catch (err) {
+      this.emit('error', new StateError(`auth: onAuth failed: ${String(err)}`, 'MQTTKIT_ERR_AUTH', { cause: err }));
+    }
+  }
+}
+
+function abortError(signal: AbortSignal): StateError {
+  return new StateError('the operation was aborted', 'MQTTKIT_ERR_ABORTED', { cause: signal.reason });
+}
+
+/**
+ * Connects and resolves once the broker accepted (CONNACK success). Rejects
+ * with a typed error carrying the reason code when the first attempt fails;
+ * the client then stops.
+ */
+export function connectWith(client: MqttClient): Promise<MqttClient> {
+  return new Promise((resolve, reject) => {
+    const cleanup = () => {
+      client.off('connect', onConnect);
+      client.off('reconnect', onFailure);
+      client.off('close', onClose);
+    };
+    const onConnect = () => {
+      cleanup();
+      resolve(client);
+    };
+    const onFailure = (e: { error?: Error }) => {
+      cleanup();
+      void client.end({ force: true });
+      reject(e.error ?? new StateError('connect: the connection closed before CONNACK', 'MQTTKIT_ERR_CONNECTION_LOST'));
+    };
+    const onClose = (e: { error?: MqttkitError }) => onFailure(e);
+    client.on('connect', onConnect);
+    client.on('reconnect', onFailure);
+    client.on('close', onClose);
+    client.start();
+  });
+}

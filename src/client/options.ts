@@ -1,0 +1,182 @@
+/**
+ * Client options: what users pass, checked once up front so a wrong option
+ * fails at `createClient` with an error naming it, and turned into the
+ * engine's options.
+ */
+import type { ConnectProperties, ProtocolVersion, Will, WillProperties } from '../codec/types.js';
+import type { EngineOptions, ReconnectOptions } from '../engine/types.js';
+import { InvalidArgumentError } from '../errors.js';
+import type { Store } from '../store/types.js';
+import type { TlsOptions, TransportFactory } from '../transport/types.js';
+import type { Scheduler } from './scheduler.js';
+
+export type Payload = string | Uint8Array | ArrayBuffer;
+
+export interface WillOptions {
+  topic: string;
+  payload: Payload;
+  qos?: 0 | 1 | 2;
+  retain?: boolean;
+  properties?: WillProperties;
+}
+
+/** What the AUTH handler receives from the broker and answers with (MQTT 5 enhanced authentication). */
+export interface AuthChallenge {
+  method: string;
+  data?: Uint8Array;
+  reasonCode: number;
+}
+
+export interface ClientOptions {
+  /** 3 = MQTT 3.1, 4 = MQTT 3.1.1, 5 = MQTT 5.0 (default 5). */
+  protocolVersion?: ProtocolVersion;
+  clientId?: string;
+  /** Clean Session / Clean Start (default true). */
+  clean?: boolean;
+  /** Seconds (default 60; 0 = off). */
+  keepAlive?: number;
+  /** Milliseconds to wait for PINGRESP (default: half the keep alive). */
+  pingTimeout?: number;
+  /** Milliseconds to open the transport and receive CONNACK (default 30 000). */
+  connectTimeout?: number;
+  /** Overrides the user name in the URL. */
+  username?: string;
+  /** Overrides the password in the URL. */
+  password?: string | Uint8Array;
+  will?: WillOptions;
+  /** MQTT 5 CONNECT properties. */
+  properties?: ConnectProperties;
+  /** Backoff settings, or `false` for no automatic reconnect. */
+  reconnect?: ReconnectOptions | false;
+  /** Re-subscribe when the broker did not keep the session (default true). */
+  resubscribe?: boolean;
+  maxQueuedMessages?: number;
+  maxQueuedBytes?: number;
+  qos0WhenOffline?: 'queue' | 'drop';
+  /** Assign outgoing Topic Aliases automatically (MQTT 5; default false). */
+  autoTopicAliases?: boolean;
+  /** Session state store (default: memory). */
+  store?: Store;
+  /** TLS settings for mqtts:, tls:, ssl: URLs (certificates are verified by default). */
+  tls?: TlsOptions;
+  /** Opens connections; defaults to the transport for the URL's scheme. */
+  transport?: TransportFactory;
+  /** Timers and clock (default: the platform's). */
+  scheduler?: Scheduler;
+  /** Answers an MQTT 5 AUTH challenge with the next authentication data. */
+  onAuth?: (challenge: AuthChallenge) => Promise<Uint8Array | undefined> | Uint8Array | undefined;
+  /** Messages a subscription buffers for a slow `for await` consumer before failing (default 10 000). */
+  highWaterMark?: number;
+}
+
+const KNOWN = new Set<string>([
+  'protocolVersion',
+  'clientId',
+  'clean',
+  'keepAlive',
+  'pingTimeout',
+  'connectTimeout',
+  'username',
+  'password',
+  'will',
+  'properties',
+  'reconnect',
+  'resubscribe',
+  'maxQueuedMessages',
+  'maxQueuedBytes',
+  'qos0WhenOffline',
+  'autoTopicAliases',
+  'store',
+  'tls',
+  'transport',
+  'scheduler',
+  'onAuth',
+  'highWaterMark',
+]);
+
+let utf8: TextEncoder | undefined;
+
+/** A payload as bytes: strings in UTF-8, ArrayBuffers wrapped (not copied), Uint8Arrays (and Buffers) as they are. */
+export function toBytes(payload: unknown, field: string): Uint8Array {
+  if (payload instanceof Uint8Array) return payload;
+  if (typeof payload === 'string') {
+    utf8 ??= new TextEncoder();
+    return utf8.encode(payload);
+  }
+  if (payload instanceof ArrayBuffer) return new Uint8Array(payload);
+  if (ArrayBuffer.isView(payload)) return new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength);
+  if (payload === undefined || payload === null) return new Uint8Array(0);
+  throw new InvalidArgumentError(`${field}: must be a string, Uint8Array or ArrayBuffer, got ${typeof payload}`, field);
+}
+
+function nonNegativeInt(value: unknown, field: string): void {
+  if (value !== undefined && (typeof value !== 'number' || !Number.isInteger(value) || value < 0)) {
+    throw new InvalidArgumentError(`${field}: must be a non-negative integer, got ${String(value)}`, field);
+  }
+}
+
+export function parseUrl(url: string | URL): URL {
+  if (url instanceof URL) return url;
+  if (typeof url !== 'string') throw new InvalidArgumentError('url: must be a string or URL', 'url');
+  try {
+    return new URL(url);
+  } catch {
+    throw new InvalidArgumentError(`url: "${url}" is not a valid URL (expected e.g. mqtt://host:1883)`, 'url');
+  }
+}
+
+/** Checks user options and builds the engine's. */
+export function engineOptions(url: URL, options: ClientOptions): EngineOptions {
+  if (typeof options !== 'object' || options === null) throw new InvalidArgumentError('options: must be an object', 'options');
+  for (const key of Object.keys(options)) {
+    if (!KNOWN.has(key)) throw new InvalidArgumentError(`options.${key}: unknown option`, `options.${key}`);
+  }
+  const v = options.protocolVersion ?? 5;
+  if (v !== 3 && v !== 4 && v !== 5)
+    throw new InvalidArgumentError(`options.protocolVersion: must be 3, 4 or 5, got ${String(v)}`, 'options.protocolVersion');
+  for (const key of ['keepAlive', 'pingTimeout', 'connectTimeout', 'maxQueuedMessages', 'maxQueuedBytes', 'highWaterMark'] as const) {
+    nonNegativeInt(options[key], `options.${key}`);
+  }
+  if (options.keepAlive !== undefined && options.keepAlive > 65_535) {
+    throw new InvalidArgumentError('options.keepAlive: at most 65535 seconds', 'options.keepAlive');
+  }
+  if (options.qos0WhenOffline !== undefined && options.qos0WhenOffline !== 'queue' && options.qos0WhenOffline !== 'drop') {
+    throw new InvalidArgumentError('options.qos0WhenOffline: must be "queue" or "drop"', 'options.qos0WhenOffline');
+  }
+  const username = options.username ?? (url.username ? decodeURIComponent(url.username) : undefined);
+  const rawPassword = options.password ?? (url.password ? decodeURIComponent(url.password) : undefined);
+  let will: Will | undefined;
+  if (options.will !== undefined) {
+    const w = options.will;
+    will = { topic: w.topic, payload: toBytes(w.payload, 'options.will.payload'), qos: w.qos ?? 0, retain: w.retain ?? false };
+    if (w.properties !== undefined) will.properties = w.properties;
+  }
+  const result: EngineOptions = {
+    protocolVersion: v,
+    clientId: options.clientId ?? '',
+    clean: options.clean ?? true,
+    keepAlive: options.keepAlive,
+    pingTimeout: options.pingTimeout,
+    connectTimeout: options.connectTimeout,
+    username,
+    password: rawPassword === undefined ? undefined : toBytes(rawPassword, 'options.password'),
+    will,
+    properties: options.properties,
+    reconnect: options.reconnect,
+    resubscribe: options.resubscribe,
+    maxQueuedMessages: options.maxQueuedMessages,
+    maxQueuedBytes: options.maxQueuedBytes,
+    qos0WhenOffline: options.qos0WhenOffline,
+    autoTopicAliases: options.autoTopicAliases,
+    store: options.store,
+  };
+  // 3.1 needs a client id; 3.1.1 needs one unless the session is clean ([MQTT-3.1.3-7]).
+  if (!result.clientId && (v === 3 || (v === 4 && result.clean === false))) result.clientId = randomClientId();
+  return result;
+}
+
+export function randomClientId(): string {
+  const bytes = new Uint8Array(8);
+  globalThis.crypto.getRandomValues(bytes);
+  return `mqttkit-${Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('')}`.slice(0, 23);
+}
