@@ -64,8 +64,8 @@ export class InvalidArgumentError extends MqttkitError {
   /** The option or packet field that was wrong, e.g. `topic` or `properties.topicAlias`. */
   readonly field: string;
 
-  constructor(message: string, field: string, reasonCode?: number) {
-    super(message, 'MQTTKIT_ERR_INVALID_ARGUMENT', { reasonCode, retryable: false });
+  constructor(message: string, field: string, reasonCode?: number, cause?: unknown) {
+    super(message, 'MQTTKIT_ERR_INVALID_ARGUMENT', { reasonCode, retryable: false, cause });
     this.field = field;
   }
 }

@@ -33,9 +33,9 @@ export interface DecoderOptions {
 
 const reader = new Reader();
 
-/** Decodes one packet body; `type` and `flags` come from the fixed header's first byte. */
-function decodeBody(byte0: number, body: Uint8Array, v: ProtocolVersion): Packet {
-  const r = reader.reset(body);
+/** Decodes the packet body at `buf[start, end)`; `type` and `flags` come from the fixed header's first byte. */
+function decodeBody(byte0: number, buf: Uint8Array, start: number, end: number, v: ProtocolVersion): Packet {
+  const r = reader.reset(buf, start, end);
   const flags = byte0 & 0x0f;
   switch (byte0 >> 4) {
     case 3:
@@ -144,7 +144,11 @@ export class Decoder {
   }
 
   private read(): Packet | undefined {
-    const byte0 = this.byteAt(0);
+    const chunk = this.chunks[this.head];
+    const start = this.offset;
+    // Bytes readable in the head chunk; the fast path reads the header from it directly.
+    const inHead = chunk.length - start;
+    const byte0 = chunk[start];
     const type = byte0 >> 4;
     // Refuse a reserved type before waiting for a body that may never come.
     if (type === 0 || (type === 15 && this.protocolVersion !== 5)) {
@@ -155,7 +159,8 @@ export class Decoder {
     let headerSize = 1;
     for (;;) {
       if (headerSize >= this.available) return undefined;
-      const b = this.byteAt(headerSize++);
+      const b = headerSize < inHead ? chunk[start + headerSize] : this.byteAt(headerSize);
+      headerSize++;
       remaining += (b & 0x7f) * mul;
       if (b < 0x80) {
         if (b === 0 && headerSize > 2) throw new MalformedPacketError('remainingLength: not in its shortest form', 'remainingLength'); // [MQTT-1.5.5-1]
@@ -173,26 +178,22 @@ export class Decoder {
       );
     }
     if (this.available < total) return undefined;
-    const body = this.take(headerSize, total);
-    const packet = decodeBody(byte0, body, this.protocolVersion);
-    if (packet.type === 'connect' && packet.protocolVersion !== undefined) this.protocolVersion = packet.protocolVersion;
-    return packet;
-  }
-
-  /** Consumes `total` bytes and returns the body after the `headerSize`-byte fixed header. */
-  private take(headerSize: number, total: number): Uint8Array {
     this.available -= total;
-    const chunk = this.chunks[this.head];
-    const start = this.offset;
-    if (chunk.length - start >= total) {
+    let packet: Packet;
+    if (inHead >= total) {
+      // The whole packet is in one chunk: decode it in place.
       this.offset = start + total;
       if (this.offset === chunk.length) this.dropHead();
-      return chunk.subarray(start + headerSize, start + total);
+      packet = decodeBody(byte0, chunk, start + headerSize, start + total, this.protocolVersion);
+    } else {
+      // It spans chunks: copy it once into a buffer of its own.
+      const body = new Uint8Array(remaining);
+      this.consume(headerSize, undefined);
+      this.consume(remaining, body);
+      packet = decodeBody(byte0, body, 0, remaining, this.protocolVersion);
     }
-    const body = new Uint8Array(total - headerSize);
-    this.consume(headerSize, undefined);
-    this.consume(body.length, body);
-    return body;
+    if (packet.type === 'connect' && packet.protocolVersion !== undefined) this.protocolVersion = packet.protocolVersion;
+    return packet;
   }
 
   /** Drops `n` queued bytes, copying them into `dest` when given. */

@@ -95,13 +95,34 @@ function write(packet: Packet, v: ProtocolVersion, buf: Uint8Array, pos: number,
   }
 }
 
+/** Slab for small packets: a view into a shared ArrayBuffer costs a fraction of a fresh one. */
+const SLAB_SIZE = 32 * 1024;
+const MAX_SLABBED = 1024;
+let slab: ArrayBuffer | undefined;
+let slabOffset = 0;
+
+function allocate(size: number): Uint8Array {
+  if (size > MAX_SLABBED) return new Uint8Array(size);
+  if (slab === undefined || slabOffset + size > SLAB_SIZE) {
+    slab = new ArrayBuffer(SLAB_SIZE);
+    slabOffset = 0;
+  }
+  const view = new Uint8Array(slab, slabOffset, size);
+  // Keep views 8-byte aligned; the writer fills every byte of its view.
+  slabOffset = (slabOffset + size + 7) & ~7;
+  return view;
+}
+
 /**
  * Encodes one packet for protocol level `version` (default MQTT 5.0).
  * Throws {@link InvalidArgumentError} naming the field for anything MQTT forbids.
+ *
+ * Packets up to 1 KiB are views into a shared 32 KiB slab (as Node's Buffer
+ * pool does): use the view, not `.buffer`, which holds other packets too.
  */
 export function encode(packet: Packet, version: ProtocolVersion = 5): Uint8Array {
   const remaining = measure(packet, version);
-  const buf = new Uint8Array(packetSize(remaining));
+  const buf = allocate(packetSize(remaining));
   write(packet, version, buf, 0, remaining);
   return buf;
 }

@@ -79,21 +79,53 @@ export function writeUtf8(buf: Uint8Array, pos: number, s: string): number {
 let decoder: TextDecoder | undefined;
 
 /**
+ * Recently decoded short strings, by hash of their bytes. Topics repeat
+ * (telemetry publishes to the same few names over and over), and comparing
+ * bytes against a cached entry is cheaper than building a new string.
+ */
+const CACHE_SLOTS = 1024;
+const CACHEABLE = 64;
+const cacheBytes: (Uint8Array | undefined)[] = new Array(CACHE_SLOTS);
+const cacheStrings: string[] = new Array(CACHE_SLOTS);
+
+/**
  * Decodes `buf[start, end)` as UTF-8, or returns `undefined` when the bytes are
  * not well-formed UTF-8 or contain U+0000 ([MQTT-1.5.4-1], [MQTT-1.5.4-2]).
  */
 export function readUtf8(buf: Uint8Array, start: number, end: number): string | undefined {
-  if (end - start <= 32) {
-    let s = '';
-    for (let i = start; i < end; i++) {
-      const b = buf[i];
-      if (b >= 0x80) return readUtf8Slow(buf, start, end);
-      if (b === 0) return undefined;
-      s += String.fromCharCode(b);
-    }
-    return s;
+  const len = end - start;
+  if (len > CACHEABLE) return readUtf8Slow(buf, start, end);
+  let hash = 0x811c9dc5;
+  let high = 0;
+  for (let i = start; i < end; i++) {
+    const b = buf[i];
+    if (b === 0) return undefined;
+    high |= b;
+    hash = Math.imul(hash ^ b, 16_777_619);
   }
-  return readUtf8Slow(buf, start, end);
+  const slot = (hash >>> 0) & (CACHE_SLOTS - 1);
+  const cached = cacheBytes[slot];
+  if (cached !== undefined && cached.length === len) {
+    let same = true;
+    for (let i = 0; i < len; i++) {
+      if (cached[i] !== buf[start + i]) {
+        same = false;
+        break;
+      }
+    }
+    if (same) return cacheStrings[slot];
+  }
+  const s = high < 0x80 ? latin1(buf, start, end) : readUtf8Slow(buf, start, end);
+  if (s !== undefined) {
+    cacheBytes[slot] = buf.slice(start, end);
+    cacheStrings[slot] = s;
+  }
+  return s;
+}
+
+/** Bytes below 0x80 as a string (already known to be ASCII). */
+function latin1(buf: Uint8Array, start: number, end: number): string {
+  return String.fromCharCode.apply(null, buf.subarray(start, end) as unknown as number[]);
 }
 
 function readUtf8Slow(buf: Uint8Array, start: number, end: number): string | undefined {

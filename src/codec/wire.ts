@@ -100,10 +100,11 @@ export class Reader {
   pos = 0;
   end = 0;
 
-  reset(buf: Uint8Array): this {
+  /** Reads `buf[start, end)`; positions stay absolute in `buf`, so views of fields need no copy. */
+  reset(buf: Uint8Array, start = 0, end = buf.length): this {
     this.buf = buf;
-    this.pos = 0;
-    this.end = buf.length;
+    this.pos = start;
+    this.end = end;
     return this;
   }
 

@@ -42,7 +42,6 @@ export class Engine {
   private readonly random: () => number;
   private clientId: string;
   private keepAliveMs = 0;
-  private lastReceived = 0;
   private pingOutstanding = false;
   private attempt = 0;
   private connectedAt = -1;
@@ -193,7 +192,6 @@ export class Engine {
 
   private onBytes(data: Uint8Array): void {
     if (!this.isLive() || this.stateValue === 'opening') return;
-    this.lastReceived = this.link.now;
     try {
       this.decoder.feed(data);
       for (let p = this.decoder.next(); p !== undefined; p = this.decoder.next()) {
@@ -224,24 +222,31 @@ export class Engine {
         return;
       }
       case 'puback':
-        return this.outbox.onPuback(p);
+        this.outbox.onPuback(p);
+        return;
       case 'pubrec':
-        return this.outbox.onPubrec(p);
+        this.outbox.onPubrec(p);
+        return;
       case 'pubrel':
-        return this.inbox.onPubrel(p);
+        this.inbox.onPubrel(p);
+        return;
       case 'pubcomp':
-        return this.outbox.onPubcomp(p);
+        this.outbox.onPubcomp(p);
+        return;
       case 'suback':
       case 'unsuback':
-        return this.outbox.onSuback(p);
+        this.outbox.onSuback(p);
+        return;
       case 'pingresp':
         this.pingOutstanding = false;
         this.clearTimer('ping-timeout');
         return;
       case 'connack':
-        return this.onConnack(p);
+        this.onConnack(p);
+        return;
       case 'disconnect':
-        return this.onServerDisconnect(p);
+        this.onServerDisconnect(p);
+        return;
       case 'auth':
         this.link.emit({ type: 'auth', reasonCode: p.reasonCode ?? 0, properties: p.properties });
         return;

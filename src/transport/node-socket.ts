@@ -152,7 +152,8 @@ export class NodeSocketTransport<S extends Socket = Socket> implements Transport
 
   /**
    * Resolves when the socket emits `readyEvent`; rejects on error, close,
-   * timeout or abort (destroying the socket).
+   * timeout or abort (destroying the socket). Called once, by {@link openSocket}.
+   * @internal
    */
   opened(readyEvent: 'connect' | 'secureConnect', timeout: number, signal: AbortSignal | undefined): Promise<void> {
     const socket = this.socket;

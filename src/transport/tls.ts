@@ -164,7 +164,12 @@ export function createTlsTransport(factoryOptions: TlsTransportFactoryOptions = 
             socket = connect(connectOptions);
           } catch (err) {
             // Unreadable CA, certificate or key, or a wrong passphrase: the caller's options, not the network.
-            throw new InvalidArgumentError(`invalid TLS options: ${err instanceof Error ? err.message : String(err)}`, 'tls');
+            throw new InvalidArgumentError(
+              `invalid TLS options: ${err instanceof Error ? err.message : String(err)}`,
+              'tls',
+              undefined,
+              err,
+            );
           }
           // TLS 1.3 tickets arrive after the handshake; TLS 1.2 ones during it (kept until it succeeded).
           socket.on('session', (session: Buffer) => {

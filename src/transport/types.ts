@@ -10,9 +10,20 @@
  */
 
 export interface TransportHandlers {
-  /** A chunk of received bytes, in order. The chunk is the receiver's to keep. */
+  /**
+   * A chunk of received bytes, in order. The chunk is the receiver's to keep.
+   * May be called before the factory's promise has settled (bytes that arrive
+   * right after opening are not held back). If it throws, the transport is
+   * destroyed with that error.
+   */
   onData(chunk: Uint8Array): void;
-  /** The stream closed, for good; `error` says why when it was not a clean close. Called once. */
+  /**
+   * The stream closed, for good; `error` says why when it was not a clean
+   * close (or is the error given to `destroy`). Called exactly once when the
+   * factory resolved, whoever closed (`end()`, `destroy()`, the peer, a
+   * network error), possibly before the owner's `await` has resumed; never
+   * called when the factory rejects.
+   */
   onClose(error?: Error): void;
 }
 
