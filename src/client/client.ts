@@ -20,7 +20,8 @@ import type {
 import { Engine } from '../engine/engine.js';
 import type { Action, EngineEvent, Input, OpId, OpResult } from '../engine/types.js';
 import { InvalidArgumentError, type MqttkitError, StateError } from '../errors.js';
-import type { Transport, TransportFactory } from '../transport/types.js';
+import type { TransportFactory } from '../transport/types.js';
+import { Connection } from './connection.js';
 import { TypedEmitter } from './events.js';
 import { ReceivedMessage } from './message.js';
 import { type ClientOptions, engineOptions, type Payload, parseUrl, toBytes } from './options.js';
@@ -80,21 +81,15 @@ export class MqttClient extends TypedEmitter<ClientEvents> {
   readonly url: URL;
   private readonly engine: Engine;
   private readonly scheduler: Scheduler;
-  private readonly transportFactory: TransportFactory;
   private readonly options: ClientOptions;
-  private transport: Transport | undefined;
-  private generation = 0;
+  private readonly connection: Connection;
   private nextOp = 1;
   private readonly pending = new Map<OpId, Pending>();
   private readonly timers = new Map<string, unknown>();
-  private batch: Uint8Array[] = [];
-  private batchBytes = 0;
-  private flushScheduled = false;
   /** Settlements to run after the batch they follow is written (QoS 0 resolves once written). */
   private afterFlush: Action[] = [];
   private readonly subscriptions = new Set<Subscription>();
   private readonly requester: Requester;
-  private connecting: AbortController | undefined;
 
   constructor(url: string | URL, options: ClientOptions, defaultTransport: (url: URL) => TransportFactory) {
     super();
@@ -102,7 +97,16 @@ export class MqttClient extends TypedEmitter<ClientEvents> {
     this.options = options;
     this.engine = new Engine(engineOptions(this.url, options));
     this.scheduler = options.scheduler ?? platformScheduler;
-    this.transportFactory = options.transport ?? defaultTransport(this.url);
+    this.connection = new Connection(
+      options.transport ?? defaultTransport(this.url),
+      { url: this.url, tls: options.tls, connectTimeout: options.connectTimeout },
+      {
+        onOpen: () => this.input({ type: 'transport-open', now: this.scheduler.now() }),
+        onData: (data) => this.input({ type: 'bytes', now: this.scheduler.now(), data }),
+        onClose: (error) => this.input({ type: 'transport-closed', now: this.scheduler.now(), error }),
+        onFlushed: () => this.settleWritten(),
+      },
+    );
     this.requester = new Requester(this, this.scheduler);
   }
 
@@ -152,8 +156,8 @@ export class MqttClient extends TypedEmitter<ClientEvents> {
       return Promise.reject(err);
     }
     const { signal, ...rest } = options;
-    return this.op(signal, (op) => ({ type: 'publish', now: this.scheduler.now(), op, topic, payload: bytes, options: rest })).then((r) =>
-      r.kind === 'publish' ? { reasonCode: r.reasonCode, properties: r.properties } : {},
+    return this.op(signal, (op) => ({ type: 'publish', now: this.scheduler.now(), op, topic, payload: bytes, options: rest })).then(
+      publishResult,
     );
   }
 
@@ -251,7 +255,7 @@ export class MqttClient extends TypedEmitter<ClientEvents> {
    * then reject with MQTTKIT_ERR_CLIENT_CLOSED.
    */
   async end(options: EndOptions = {}): Promise<void> {
-    this.connecting?.abort();
+    this.connection.abortOpening();
     await this.op(undefined, (op) => ({ type: 'end', now: this.scheduler.now(), op, ...options }));
   }
 
@@ -281,17 +285,11 @@ export class MqttClient extends TypedEmitter<ClientEvents> {
   private perform(a: Action): void {
     switch (a.type) {
       case 'send':
-        this.batch.push(a.bytes);
-        this.batchBytes += a.bytes.length;
-        if (this.batchBytes >= 65_536) this.flush();
-        else if (!this.flushScheduled) {
-          this.flushScheduled = true;
-          queueMicrotask(() => this.flush());
-        }
+        this.connection.write(a.bytes);
         return;
       case 'settle':
       case 'fail':
-        if (this.batch.length > 0) this.afterFlush.push(a);
+        if (this.connection.pendingWrites > 0) this.afterFlush.push(a);
         else this.settle(a);
         return;
       case 'deliver':
@@ -319,10 +317,10 @@ export class MqttClient extends TypedEmitter<ClientEvents> {
         return;
       }
       case 'open-transport':
-        this.openTransport();
+        this.connection.open();
         return;
       case 'close-transport':
-        this.closeTransport(a.error);
+        this.connection.close(a.error);
         return;
       case 'event':
         this.onEngineEvent(a.event);
@@ -340,82 +338,17 @@ export class MqttClient extends TypedEmitter<ClientEvents> {
     else entry.reject(a.error);
   }
 
-  private flush(): void {
-    this.flushScheduled = false;
-    if (this.batch.length > 0) {
-      const chunks = this.batch;
-      this.batch = [];
-      this.batchBytes = 0;
-      // Bytes queued while no transport is open belong to a dead connection: the engine resends what matters.
-      this.transport?.write(chunks);
-    }
-    if (this.afterFlush.length > 0) {
-      const settled = this.afterFlush;
-      this.afterFlush = [];
-      for (const a of settled) this.settle(a);
-    }
+  private settleWritten(): void {
+    if (this.afterFlush.length === 0) return;
+    const settled = this.afterFlush;
+    this.afterFlush = [];
+    for (const a of settled) this.settle(a);
   }
 
   private deliver(message: ReceivedMessage): void {
     this.emit('message', message);
     for (const sub of this.subscriptions) if (sub.matches(message.topic)) sub.push(message);
     this.requester.onMessage(message);
-  }
-
-  private openTransport(): void {
-    const generation = ++this.generation;
-    const controller = new AbortController();
-    this.connecting = controller;
-    const current = () => generation === this.generation;
-    this.transportFactory(
-      { url: this.url, tls: this.options.tls, connectTimeout: this.options.connectTimeout, signal: controller.signal },
-      {
-        onData: (chunk) => {
-          if (current()) this.input({ type: 'bytes', now: this.scheduler.now(), data: chunk });
-        },
-        onClose: (error) => {
-          if (!current()) return;
-          this.transport = undefined;
-          this.input({ type: 'transport-closed', now: this.scheduler.now(), error });
-        },
-      },
-    ).then(
-      (transport) => {
-        if (!current()) {
-          transport.destroy();
-          return;
-        }
-        this.connecting = undefined;
-        this.transport = transport;
-        this.input({ type: 'transport-open', now: this.scheduler.now() });
-      },
-      (error: Error) => {
-        if (!current()) return;
-        this.connecting = undefined;
-        this.input({ type: 'transport-closed', now: this.scheduler.now(), error });
-      },
-    );
-  }
-
-  private closeTransport(error: MqttkitError | undefined): void {
-    this.generation++;
-    this.connecting?.abort();
-    this.connecting = undefined;
-    const transport = this.transport;
-    this.transport = undefined;
-    if (transport === undefined) {
-      this.batch = [];
-      this.batchBytes = 0;
-      return;
-    }
-    // Write what is queued (a final DISCONNECT), then close.
-    if (this.batch.length > 0) {
-      transport.write(this.batch);
-      this.batch = [];
-      this.batchBytes = 0;
-    }
-    if (error !== undefined && error.code === 'MQTTKIT_ERR_KEEPALIVE_TIMEOUT') transport.destroy(error);
-    else transport.end();
   }
 
   private onEngineEvent(e: EngineEvent): void {
@@ -467,6 +400,14 @@ export class MqttClient extends TypedEmitter<ClientEvents> {
       this.emit('error', new StateError(`auth: onAuth failed: ${String(err)}`, 'MQTTKIT_ERR_AUTH', { cause: err }));
     }
   }
+}
+
+function publishResult(r: OpResult): PublishResult {
+  const out: PublishResult = {};
+  if (r.kind !== 'publish') return out;
+  if (r.reasonCode !== undefined) out.reasonCode = r.reasonCode;
+  if (r.properties !== undefined) out.properties = r.properties;
+  return out;
 }
 
 function abortError(signal: AbortSignal): StateError {

@@ -1,0 +1,117 @@
+/**
+ * One transport at a time, for the client: opens it, coalesces writes, closes it.
+ *
+ * Design: every open gets a generation number, so a late event from a
+ * transport that was already replaced or closed never reaches the engine.
+ * Writes made in one tick are batched into one transport write (one syscall
+ * for many small packets); a batch past 64 KiB is written at once.
+ */
+import type { MqttkitError } from '../errors.js';
+import type { TlsOptions, Transport, TransportFactory } from '../transport/types.js';
+
+const FLUSH_AT_BYTES = 65_536;
+
+export interface ConnectionEvents {
+  onOpen(): void;
+  onData(chunk: Uint8Array): void;
+  onClose(error?: Error): void;
+  /** Runs after each batch is handed to the transport (QoS 0 publishes resolve once written). */
+  onFlushed(): void;
+}
+
+export class Connection {
+  private transport: Transport | undefined;
+  private generation = 0;
+  private opening: AbortController | undefined;
+  private batch: Uint8Array[] = [];
+  private batchBytes = 0;
+  private flushScheduled = false;
+
+  constructor(
+    private readonly factory: TransportFactory,
+    private readonly target: { url: URL; tls?: TlsOptions; connectTimeout?: number },
+    private readonly events: ConnectionEvents,
+  ) {}
+
+  /** Bytes waiting for the next flush. */
+  get pendingWrites(): number {
+    return this.batch.length;
+  }
+
+  open(): void {
+    const generation = ++this.generation;
+    const controller = new AbortController();
+    this.opening = controller;
+    const current = () => generation === this.generation;
+    this.factory(
+      { ...this.target, signal: controller.signal },
+      {
+        onData: (chunk) => {
+          if (current()) this.events.onData(chunk);
+        },
+        onClose: (error) => {
+          if (!current()) return;
+          this.transport = undefined;
+          this.events.onClose(error);
+        },
+      },
+    ).then(
+      (transport) => {
+        if (!current()) {
+          transport.destroy();
+          return;
+        }
+        this.opening = undefined;
+        this.transport = transport;
+        this.events.onOpen();
+      },
+      (error: Error) => {
+        if (!current()) return;
+        this.opening = undefined;
+        this.events.onClose(error);
+      },
+    );
+  }
+
+  write(bytes: Uint8Array): void {
+    this.batch.push(bytes);
+    this.batchBytes += bytes.length;
+    if (this.batchBytes >= FLUSH_AT_BYTES) this.flush();
+    else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      queueMicrotask(() => this.flush());
+    }
+  }
+
+  flush(): void {
+    this.flushScheduled = false;
+    if (this.batch.length > 0) {
+      const chunks = this.batch;
+      this.batch = [];
+      this.batchBytes = 0;
+      // Bytes for a connection that is gone are dropped: the engine resends what matters.
+      this.transport?.write(chunks);
+    }
+    this.events.onFlushed();
+  }
+
+  /** Writes what is queued (a final DISCONNECT), then closes; a keep alive timeout closes at once. */
+  close(error: MqttkitError | undefined): void {
+    this.generation++;
+    this.opening?.abort();
+    this.opening = undefined;
+    const transport = this.transport;
+    this.transport = undefined;
+    if (transport !== undefined && this.batch.length > 0) transport.write(this.batch);
+    this.batch = [];
+    this.batchBytes = 0;
+    if (transport === undefined) return;
+    if (error?.code === 'MQTTKIT_ERR_KEEPALIVE_TIMEOUT') transport.destroy(error);
+    else transport.end();
+  }
+
+  /** Stops an attempt in progress (the client is ending). */
+  abortOpening(): void {
+    this.opening?.abort();
+  }
+}
