@@ -24,6 +24,7 @@ export class Subscription implements AsyncIterable<ReceivedMessage> {
   private error: Error | undefined;
   private iterating = false;
   private delivered = 0;
+  private unsubscribed = false;
 
   constructor(
     readonly topicFilters: readonly string[],
@@ -89,13 +90,11 @@ export class Subscription implements AsyncIterable<ReceivedMessage> {
 
   /** Unsubscribes from every filter of this subscription and ends the iteration. */
   async unsubscribe(): Promise<void> {
-    if (this.ended && this.buffer.size === 0 && this.unsubscribed) return;
+    if (this.unsubscribed) return;
     this.unsubscribed = true;
     this.end();
     await this.unsubscribeFn(this);
   }
-
-  private unsubscribed = false;
 
   [Symbol.asyncIterator](): AsyncIterator<ReceivedMessage> {
     if (this.iterating) throw new StateError('subscription: already being iterated (one consumer only)', 'MQTTKIT_ERR_INVALID_STATE');
@@ -113,11 +112,12 @@ export class Subscription implements AsyncIterable<ReceivedMessage> {
           this.failWaiting = reject;
         });
       },
-      return: async () => {
-        // `break` (or a throw) in for-await lands here: stop the subscription.
-        if (!this.unsubscribed) await this.unsubscribe().catch(() => undefined);
+      return: () => {
+        // `break` (or a throw) in for-await lands here: stop the subscription. Not awaited, so
+        // leaving the loop never waits for the broker (which may be unreachable right now).
+        this.unsubscribe().catch(() => undefined);
         this.buffer.clear();
-        return { value: undefined, done: true };
+        return Promise.resolve({ value: undefined, done: true });
       },
     };
   }
