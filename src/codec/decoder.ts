@@ -129,7 +129,12 @@ export class Decoder {
   push(chunk: Uint8Array): Packet[] {
     this.feed(chunk);
     const out: Packet[] = [];
-    for (let p = this.next(); p !== undefined; p = this.next()) out.push(p);
+    try {
+      for (let p = this.next(); p !== undefined; p = this.next()) out.push(p);
+    } catch (err) {
+      // Hand over the good packets before the bad one; the error stays and is thrown by the next call.
+      if (out.length === 0) throw err;
+    }
     return out;
   }
 

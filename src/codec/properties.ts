@@ -165,6 +165,9 @@ function defFor(name: string, context: PropertyContextName, field: string): Prop
 export function propertiesSize(props: PropertyBag | undefined, context: PropertyContextName, prefix: string): number {
   if (props === undefined) return 0;
   if (typeof props !== 'object' || props === null) invalid(prefix, 'must be an object');
+  if (props.authenticationData !== undefined && props.authenticationMethod === undefined) {
+    invalid(`${prefix}.authenticationData`, 'needs an authenticationMethod');
+  }
   let size = 0;
   for (const name in props) {
     const value = props[name];
@@ -259,7 +262,7 @@ function readValue(r: Reader, def: PropertyDef, field: string): unknown {
 }
 
 /** Reads a property length and the properties; `undefined` when there are none. */
-export function readProperties(r: Reader, context: PropertyContextName): PropertyBag | undefined {
+export function readProperties(r: Reader, context: PropertyContextName, prefix = 'properties'): PropertyBag | undefined {
   const len = r.varint('properties.length');
   if (len === 0) return undefined;
   r.need(len, 'properties');
@@ -269,8 +272,8 @@ export function readProperties(r: Reader, context: PropertyContextName): Propert
   while (r.pos < end) {
     const id = r.buf[r.pos++];
     const def = id >= 0x80 ? undefined : BY_ID[id * 2 + (context === 'subscribe' ? 1 : 0)];
-    if (def === undefined) r.fail('properties', `unknown property identifier 0x${id.toString(16)}`);
-    const field = `properties.${def.name}`;
+    if (def === undefined) r.fail(prefix, `unknown property identifier 0x${id.toString(16)}`);
+    const field = `${prefix}.${def.name}`;
     if ((def.where & mask) === 0) r.fail(field, `is not allowed in ${context.toUpperCase()}`);
     const value = readValue(r, def, field);
     if (def.kind === Kind.Pair || def.name === 'subscriptionIdentifiers') {
@@ -282,6 +285,10 @@ export function readProperties(r: Reader, context: PropertyContextName): Propert
       props[def.name] = value;
     }
   }
-  if (r.pos !== end) r.fail('properties', 'a property runs past the property length');
+  if (r.pos !== end) r.fail(prefix, 'a property runs past the property length');
+  // MQTT 5 §3.1.2.11.10, §3.15.2.2.3: Authentication Data needs an Authentication Method.
+  if (props.authenticationData !== undefined && props.authenticationMethod === undefined) {
+    r.fail(`${prefix}.authenticationData`, 'needs an authenticationMethod', 0x82);
+  }
   return props;
 }

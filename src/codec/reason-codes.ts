@@ -141,7 +141,12 @@ export function reasonCodeName(code: number): string {
 
 /** Whether MQTT 5 allows `code` in a packet of this type. */
 export function isValidReasonCode(packet: ReasonPacketType, code: number): boolean {
-  return (MASKS[code & 0xff] & REASON_PACKET_MASK[packet]) !== 0 && code <= 0xff;
+  return isByte(code) && (MASKS[code] & REASON_PACKET_MASK[packet]) !== 0;
+}
+
+/** A reason code is one unsigned byte (§2.4). */
+export function isByte(code: unknown): code is number {
+  return typeof code === 'number' && Number.isInteger(code) && code >= 0 && code <= 0xff;
 }
 
 /** MQTT 3.1/3.1.1 CONNACK return codes (§3.2.2.3 of 3.1.1) as their MQTT 5 reason codes. */

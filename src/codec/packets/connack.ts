@@ -1,7 +1,7 @@
 /** CONNACK (MQTT 5 §3.2, MQTT 3.1.1 §3.2). */
 
 import { propertiesFieldSize, propertiesSize, readProperties, writeProperties } from '../properties.js';
-import { isValidReasonCode } from '../reason-codes.js';
+import { isByte, isValidReasonCode } from '../reason-codes.js';
 import type { ConnackPacket, ConnackProperties, ProtocolVersion } from '../types.js';
 import { invalid, type Reader } from '../wire.js';
 import { checkBoolean, expectFlags, refuseProperties, writeHeader } from './common.js';
@@ -13,7 +13,7 @@ let propsSize = 0;
 
 function reasonCodeProblem(code: number, v: ProtocolVersion): string | undefined {
   if (v === 5) return isValidReasonCode('connack', code) ? undefined : `0x${code.toString(16)} is not a CONNACK reason code`;
-  return code <= MAX_V3_RETURN_CODE ? undefined : `${code} is not a CONNACK return code (0..5)`;
+  return isByte(code) && code <= MAX_V3_RETURN_CODE ? undefined : `${code} is not a CONNACK return code (0..5)`;
 }
 
 export function measureConnack(p: ConnackPacket, v: ProtocolVersion): number {

@@ -114,12 +114,14 @@ export function decodeConnect(r: Reader, flags: number): ConnectPacket {
     if (props !== undefined) packet.properties = props as ConnectProperties;
   }
   packet.clientId = r.string('clientId');
+  // [MQTT-3.1.3-7] on 3.1.1 an empty client id needs a clean session.
+  if (v === 4 && packet.clientId.length === 0 && !packet.clean) r.fail('clientId', 'an empty client id needs Clean Session', 0x85);
   if (v === 3 && (packet.clientId.length === 0 || new TextEncoder().encode(packet.clientId).length > V31_MAX_CLIENT_ID)) {
     r.fail('clientId', `MQTT 3.1 allows 1 to ${V31_MAX_CLIENT_ID} bytes`, 0x85);
   }
   if (hasWill) {
     let willProps: WillProperties | undefined;
-    if (v === 5) willProps = readProperties(r, 'will') as WillProperties | undefined;
+    if (v === 5) willProps = readProperties(r, 'will', 'will.properties') as WillProperties | undefined;
     const will: Will = {
       topic: readTopicName(r, 'will.topic', false),
       payload: r.binary('will.payload'),

@@ -1,7 +1,7 @@
 /** SUBACK and UNSUBACK (MQTT 5 §3.9, §3.11): a packet identifier and one reason code per filter. */
 
 import { propertiesFieldSize, propertiesSize, readProperties, writeProperties } from '../properties.js';
-import { isValidReasonCode } from '../reason-codes.js';
+import { isByte, isValidReasonCode } from '../reason-codes.js';
 import type { AckProperties, ProtocolVersion, SubackPacket, UnsubackPacket } from '../types.js';
 import { checkPacketId, invalid, type Reader, writeU16 } from '../wire.js';
 import { expectFlags, refuseProperties, writeHeader } from './common.js';
@@ -10,7 +10,7 @@ type Ack = SubackPacket | UnsubackPacket;
 
 /** MQTT 3.1/3.1.1 SUBACK return codes: the granted QoS, or 0x80 for failure. */
 function isV3SubackCode(code: number): boolean {
-  return code <= 2 || code === 0x80;
+  return isByte(code) && (code <= 2 || code === 0x80);
 }
 
 function codeProblem(type: Ack['type'], code: unknown, v: ProtocolVersion): string | undefined {

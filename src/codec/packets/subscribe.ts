@@ -82,7 +82,8 @@ export function decodeSubscribe(r: Reader, flags: number, v: ProtocolVersion): S
     const topicFilter = readTopicFilter(r, `${field}.topicFilter`, v);
     const options = r.u8(`${field}.options`);
     const qos = options & 3;
-    if (qos === 3) r.fail(`${field}.qos`, 'QoS 3 is not a QoS');
+    // 3.1.1 calls it malformed; MQTT 5 §3.8.3.1 a protocol error.
+    if (qos === 3) r.fail(`${field}.qos`, 'QoS 3 is not a QoS', v === 5 ? 0x82 : 0x81);
     if (v !== 5) {
       if (options & 0xfc) r.fail(`${field}.options`, 'bits 7..2 are reserved and must be 0'); // 3.1.1 [MQTT-3-8.3-4]
       packet.subscriptions.push({ topicFilter, qos: qos as QoS });
