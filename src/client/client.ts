@@ -238,6 +238,8 @@ export class MqttClient extends TypedEmitter<ClientEvents> {
 
   /** Re-authenticates (MQTT 5 enhanced authentication) with the method given at connect. */
   reauthenticate(data?: Uint8Array): void {
+    if (this.protocolVersion !== 5)
+      throw new InvalidArgumentError('reauthenticate: enhanced authentication needs MQTT 5', 'protocolVersion');
     const method = this.options.properties?.authenticationMethod;
     if (method === undefined)
       throw new InvalidArgumentError('reauthenticate: needs options.properties.authenticationMethod', 'properties.authenticationMethod');

@@ -16,7 +16,7 @@ import { Decoder } from '../codec/decoder.js';
 import { encodedSize } from '../codec/encode.js';
 import { connackReturnCodeToReasonCode } from '../codec/reason-codes.js';
 import type { ConnackPacket, ConnectPacket, DisconnectPacket, Packet, ProtocolVersion, PublishPacket } from '../codec/types.js';
-import { MalformedPacketError, MqttkitError, StateError } from '../errors.js';
+import { InvalidArgumentError, MalformedPacketError, MqttkitError, StateError } from '../errors.js';
 import { MemoryStore } from '../store/memory.js';
 import { type BackoffPolicy, backoff, DEFAULT_BACKOFF } from './backoff.js';
 import { Inbox } from './inbox.js';
@@ -45,7 +45,7 @@ export class Engine {
   private pingOutstanding = false;
   private attempt = 0;
   private connectedAt = -1;
-  private endOp: OpId | undefined;
+  private endOps: OpId[] = [];
   private endPacket: DisconnectPacket | undefined;
 
   constructor(options: EngineOptions = {}) {
@@ -130,7 +130,9 @@ export class Engine {
         this.onEnd(input.op, input.force === true, input.reasonCode, input.properties);
         break;
       case 'auth':
-        if (this.stateValue === 'connected' || this.stateValue === 'connecting') {
+        if (link.version !== 5) {
+          link.emit({ type: 'error', error: new InvalidArgumentError('auth: enhanced authentication needs MQTT 5', 'protocolVersion') });
+        } else if (this.stateValue === 'connected' || this.stateValue === 'connecting') {
           link.send({ type: 'auth', reasonCode: input.reasonCode, properties: input.properties });
         }
         break;
@@ -268,6 +270,11 @@ export class Engine {
       this.drop(reasonError('connack', code, p.properties?.reasonString), false);
       return;
     }
+    // [MQTT-3.2.2-4] a session we asked to start clean cannot be present.
+    if (p.sessionPresent && (this.options.clean ?? true)) {
+      this.protocolViolation(new MalformedPacketError('connack: Session Present after a Clean Start', 'sessionPresent', 0x82));
+      return;
+    }
     const props = p.properties;
     if (props?.assignedClientIdentifier !== undefined) this.clientId = props.assignedClientIdentifier;
     this.link.broker = brokerLimits(props);
@@ -276,7 +283,8 @@ export class Engine {
     this.connectedAt = this.link.now;
     // [MQTT-3.2.2-21] the broker's Server Keep Alive replaces ours.
     this.keepAliveMs = (props?.serverKeepAlive ?? this.options.keepAlive ?? DEFAULT_KEEPALIVE) * 1000;
-    if (this.keepAliveMs > 0) this.setTimer('keepalive', this.keepAliveMs);
+    // Count from the CONNECT we sent, not from the CONNACK ([MQTT-3.1.2-20]).
+    if (this.keepAliveMs > 0) this.setTimer('keepalive', Math.max(0, this.keepAliveMs - (this.link.now - this.link.lastSent)));
     this.outbox.aliases.reset(this.options.autoTopicAliases ? this.link.broker.topicAliasMaximum : 0);
     this.link.emit({ type: 'connect', connack: p, sessionPresent: p.sessionPresent });
     this.outbox.resume(p.sessionPresent, this.options.resubscribe ?? true);
@@ -285,7 +293,14 @@ export class Engine {
   private onServerDisconnect(p: DisconnectPacket): void {
     this.link.emit({ type: 'disconnect', packet: p });
     const code = p.reasonCode ?? 0;
-    this.drop(reasonError('disconnect', code === 0 ? 0x80 : code, p.properties?.reasonString), false);
+    const error =
+      code === 0
+        ? new StateError('the broker closed the connection (DISCONNECT, normal disconnection)', 'MQTTKIT_ERR_SERVER_DISCONNECTED', {
+            reasonCode: 0,
+            retryable: true,
+          })
+        : reasonError('disconnect', code, p.properties?.reasonString);
+    this.drop(error, false);
   }
 
   private onTimer(name: TimerName): void {
@@ -366,7 +381,9 @@ export class Engine {
       this.link.settle(op, { kind: 'end' });
       return;
     }
-    this.endOp = op;
+    this.endOps.push(op);
+    // A second graceful end joins the first; a forced one cuts it short.
+    if (this.stateValue === 'ending' && !force) return;
     this.endPacket = { type: 'disconnect' };
     if (this.link.version === 5) {
       if (reasonCode !== undefined) this.endPacket.reasonCode = reasonCode;
@@ -392,8 +409,8 @@ export class Engine {
     this.outbox.failAll(new StateError('the client was closed before this completed', 'MQTTKIT_ERR_CLIENT_CLOSED'));
     if (wasConnected) this.link.emit({ type: 'offline' });
     this.link.emit({ type: 'close' });
-    this.link.settle(this.endOp, { kind: 'end' });
-    this.endOp = undefined;
+    for (const op of this.endOps) this.link.settle(op, { kind: 'end' });
+    this.endOps = [];
   }
 
   private stopTimers(): void {

@@ -25,11 +25,12 @@ import type {
   UnsubscribePacket,
 } from '../codec/types.js';
 import { InvalidArgumentError, type MqttkitError, StateError } from '../errors.js';
+import { Ring } from '../store/ring.js';
 import type { Store } from '../store/types.js';
 import type { Link } from './link.js';
 import { PacketIds } from './packet-ids.js';
 import { reasonError } from './reasons.js';
-import { OutboundAliases } from './topic-aliases.js';
+import { type OutboundAlias, OutboundAliases } from './topic-aliases.js';
 import type { OpId } from './types.js';
 
 interface PendingControl {
@@ -49,6 +50,8 @@ export class Outbox {
   private queuedBytes = 0;
   private readonly controlQueue: PendingControl[] = [];
   private readonly controlInFlight = new Map<number, PendingControl>();
+  /** Stored publishes to resend on this connection once the broker's Receive Maximum allows. */
+  private readonly resend = new Ring<number>();
   /** Filters granted by the broker, to re-subscribe when a session was lost. */
   readonly subscriptions = new Map<string, { subscription: Subscription; properties?: SubscribeProperties }>();
   readonly aliases = new OutboundAliases();
@@ -83,6 +86,11 @@ export class Outbox {
 
   /** Validates a publish and either sends it now or queues it. */
   publish(packet: PublishPacket, op: OpId): void {
+    const qos: unknown = packet.qos;
+    if (qos !== 0 && qos !== 1 && qos !== 2) {
+      this.link.fail(op, new InvalidArgumentError(`qos: must be 0, 1 or 2, got ${String(qos)}`, 'qos'));
+      return;
+    }
     if (this.store.queuedCount === 0 && this.canSend(packet.qos)) {
       this.send(packet, op);
       return;
@@ -154,12 +162,17 @@ export class Outbox {
   private canSend(qos: number): boolean {
     if (!this.link.connected) return false;
     if (qos === 0) return true;
-    return this.store.outgoingCount < this.link.broker.receiveMaximum && this.ids.inUse < 65_535;
+    return this.resend.size === 0 && this.store.outgoingCount < this.link.broker.receiveMaximum && this.ids.inUse < 65_535;
   }
 
   /** Sends what the queues hold, as far as the connection and the broker's quota allow. */
   drain(): void {
     if (!this.link.connected) return;
+    // Resends first, within the quota left by what is on the wire ([MQTT-4.9.0-2]).
+    while (this.resend.size > 0 && this.store.outgoingCount - this.resend.size < this.link.broker.receiveMaximum) {
+      const entry = this.store.getOutgoing(this.resend.shift() as number);
+      if (entry?.phase === 'publish') this.link.send({ ...entry.packet, dup: true });
+    }
     while (this.controlQueue.length > 0 && this.ids.inUse < 65_535) {
       this.sendControl(this.controlQueue.shift() as PendingControl);
     }
@@ -180,6 +193,15 @@ export class Outbox {
       return notSupported(`publish: the broker's Maximum QoS is ${broker.maximumQoS}; qos ${p.qos} refused`, 0x9b);
     if (p.retain && !broker.retainAvailable)
       return notSupported('publish: the broker does not support retained messages (retain: true refused)', 0x9a);
+    // [MQTT-3.3.2-9] an alias of the caller's own must be within the broker's Topic Alias Maximum.
+    const alias = p.properties?.topicAlias;
+    if (alias !== undefined && alias > broker.topicAliasMaximum) {
+      return new InvalidArgumentError(
+        `properties.topicAlias: ${alias} exceeds the broker's Topic Alias Maximum of ${broker.topicAliasMaximum}`,
+        'properties.topicAlias',
+        0x94,
+      );
+    }
     return undefined;
   }
 
@@ -194,15 +216,16 @@ export class Outbox {
       id = this.ids.allocate();
       p.packetId = id;
     }
+    const alias = this.link.version === 5 && p.properties?.topicAlias === undefined ? this.aliases.lookup(p.topic) : undefined;
     let bytes: Uint8Array;
     try {
-      bytes = encode(this.withAlias(p), this.link.version);
+      bytes = encode(alias === undefined ? p : withAlias(p, alias), this.link.version);
     } catch (err) {
       if (id !== 0) this.ids.release(id);
       this.link.fail(op, err as MqttkitError);
       return;
     }
-    // [MQTT-3.1.2-24] nothing larger than the broker's Maximum Packet Size.
+    // [MQTT-3.2.2-15] nothing larger than the broker's Maximum Packet Size.
     if (bytes.length > this.link.broker.maximumPacketSize) {
       if (id !== 0) this.ids.release(id);
       this.link.fail(
@@ -215,20 +238,13 @@ export class Outbox {
       );
       return;
     }
+    if (alias !== undefined) this.aliases.commit(p.topic, alias);
     if (id !== 0) {
       this.store.putOutgoing({ packetId: id, phase: 'publish', packet: p });
       if (op !== undefined) this.opOfId.set(id, op);
     }
     this.link.sendBytes(bytes);
     if (id === 0) this.link.settle(op, { kind: 'publish' });
-  }
-
-  /** The packet as sent: with a Topic Alias when one is assigned (the stored packet keeps the topic). */
-  private withAlias(p: PublishPacket): PublishPacket {
-    if (this.link.version !== 5 || p.properties?.topicAlias !== undefined) return p;
-    const alias = this.aliases.lookup(p.topic);
-    if (alias === undefined) return p;
-    return { ...p, topic: alias.announce ? p.topic : '', properties: { ...p.properties, topicAlias: alias.alias } };
   }
 
   private sendControl(pending: PendingControl): void {
@@ -337,10 +353,15 @@ export class Outbox {
     this.controlInFlight.clear();
     this.controlQueue.unshift(...inFlightControl);
 
+    this.resend.clear();
     if (sessionPresent) {
+      // In the original order, no more PUBLISHes on the wire than the broker's Receive Maximum; the rest follow acks.
+      let onWire = 0;
       for (const entry of this.store.outgoing()) {
         if (entry.phase === 'pubrel') this.link.send({ type: 'pubrel', packetId: entry.packetId });
-        else this.link.send({ ...entry.packet, dup: true });
+        else if (onWire < this.link.broker.receiveMaximum) this.link.send({ ...entry.packet, dup: true });
+        else this.resend.push(entry.packetId);
+        onWire++;
       }
     } else {
       const unsent: PublishPacket[] = [];
@@ -390,6 +411,11 @@ export class Outbox {
     for (const id of this.controlInFlight.keys()) this.ids.release(id);
     this.controlInFlight.clear();
   }
+}
+
+/** The packet as sent with a Topic Alias (the stored packet keeps its topic for a later connection). */
+function withAlias(p: PublishPacket, alias: OutboundAlias): PublishPacket {
+  return { ...p, topic: alias.announce ? p.topic : '', properties: { ...p.properties, topicAlias: alias.alias } };
 }
 
 function notSupported(message: string, reasonCode: number): StateError {

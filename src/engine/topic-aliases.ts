@@ -29,14 +29,18 @@ export class OutboundAliases {
     this.topicOf.length = 0;
   }
 
-  /** The alias to use for `topic`, or undefined to send the topic name alone. */
+  /**
+   * The alias to use for `topic`, or undefined to send the topic name alone.
+   * A new mapping takes effect only on {@link commit}, once the PUBLISH that
+   * announces it is really sent.
+   */
   lookup(topic: string): OutboundAlias | undefined {
     if (this.maximum === 0) return undefined;
     const alias = this.byTopic.get(topic);
     const uses = this.count(topic);
     if (alias !== undefined) return { alias, announce: false };
     if (uses < 2) return undefined;
-    if (this.byTopic.size < this.maximum) return this.assign(topic, this.byTopic.size + 1);
+    if (this.byTopic.size < this.maximum) return { alias: this.byTopic.size + 1, announce: true };
     let victim = 0;
     let fewest = uses;
     for (let a = 1; a <= this.maximum; a++) {
@@ -47,14 +51,16 @@ export class OutboundAliases {
       }
     }
     if (victim === 0) return undefined;
-    this.byTopic.delete(this.topicOf[victim]);
-    return this.assign(topic, victim);
+    return { alias: victim, announce: true };
   }
 
-  private assign(topic: string, alias: number): OutboundAlias {
-    this.byTopic.set(topic, alias);
-    this.topicOf[alias] = topic;
-    return { alias, announce: true };
+  /** Records the mapping a sent PUBLISH announced. */
+  commit(topic: string, alias: OutboundAlias): void {
+    if (!alias.announce) return;
+    const previous = this.topicOf[alias.alias];
+    if (previous !== undefined) this.byTopic.delete(previous);
+    this.byTopic.set(topic, alias.alias);
+    this.topicOf[alias.alias] = topic;
   }
 
   private count(topic: string): number {

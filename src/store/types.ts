@@ -22,7 +22,7 @@ export interface Store {
   putOutgoing(entry: OutgoingEntry): void;
   getOutgoing(packetId: number): OutgoingEntry | undefined;
   deleteOutgoing(packetId: number): void;
-  /** Outgoing entries in the order they must be resent ([MQTT-4.6.0-1], [MQTT-4.6.0-3]). */
+  /** Outgoing entries in the order they must be resent ([MQTT-4.6.0-1], [MQTT-4.6.0-4]). */
   outgoing(): Iterable<OutgoingEntry>;
   readonly outgoingCount: number;
 
