@@ -90,6 +90,9 @@ export class MqttClient extends TypedEmitter<ClientEvents> {
   private afterFlush: Action[] = [];
   private readonly subscriptions = new Set<Subscription>();
   private readonly requester: Requester;
+  /** Whether the broker takes subscription identifiers (known after the first CONNACK). */
+  private subscriptionIds = false;
+  private nextSubscriptionId = 1;
 
   constructor(url: string | URL, options: ClientOptions, defaultTransport: (url: URL) => TransportFactory) {
     super();
@@ -177,7 +180,18 @@ export class MqttClient extends TypedEmitter<ClientEvents> {
       if (retainHandling !== undefined) s.retainHandling = retainHandling;
       return s;
     });
-    const sub = new Subscription(list, (s) => this.unsubscribeFilters(s), this.options.highWaterMark ?? 10_000);
+    const request = { subscriptions, properties };
+    // On MQTT 5 each subscription gets its own identifier, so a message the broker delivers once per
+    // matching subscription reaches each Subscription once, not once per copy.
+    if (this.subscriptionIds && properties?.subscriptionIdentifier === undefined) {
+      request.properties = { ...properties, subscriptionIdentifier: this.nextSubscriptionId++ };
+    }
+    const sub = new Subscription(
+      list,
+      (s) => this.unsubscribeFilters(s),
+      this.options.highWaterMark ?? 10_000,
+      request.properties?.subscriptionIdentifier,
+    );
     // Listen before SUBSCRIBE leaves: retained messages may arrive ahead of the SUBACK.
     this.subscriptions.add(sub);
     try {
@@ -185,7 +199,7 @@ export class MqttClient extends TypedEmitter<ClientEvents> {
         type: 'subscribe',
         now: this.scheduler.now(),
         op,
-        request: { subscriptions, properties },
+        request,
       }));
       sub.reasonCodes = result.kind === 'subscribe' ? result.reasonCodes : [];
       return sub;
@@ -349,13 +363,18 @@ export class MqttClient extends TypedEmitter<ClientEvents> {
 
   private deliver(message: ReceivedMessage): void {
     this.emit('message', message);
-    for (const sub of this.subscriptions) if (sub.matches(message.topic)) sub.push(message);
+    const ids = message.properties?.subscriptionIdentifiers;
+    for (const sub of this.subscriptions) {
+      const id = sub.identifier;
+      if (id !== undefined && ids !== undefined ? ids.includes(id) : sub.matches(message.topic)) sub.push(message);
+    }
     this.requester.onMessage(message);
   }
 
   private onEngineEvent(e: EngineEvent): void {
     switch (e.type) {
       case 'connect':
+        this.subscriptionIds = this.protocolVersion === 5 && e.connack.properties?.subscriptionIdentifiersAvailable !== false;
         this.emit('connect', { sessionPresent: e.sessionPresent, connack: e.connack });
         return;
       case 'reconnecting':

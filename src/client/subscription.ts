@@ -30,6 +30,8 @@ export class Subscription implements AsyncIterable<ReceivedMessage> {
     readonly topicFilters: readonly string[],
     private readonly unsubscribeFn: (sub: Subscription) => Promise<unknown>,
     private readonly highWaterMark: number,
+    /** The MQTT 5 subscription identifier that routes messages here, when there is one. */
+    readonly identifier?: number,
   ) {}
 
   /** Messages received and not yet consumed. */

@@ -52,6 +52,8 @@ export class Outbox {
   private readonly controlInFlight = new Map<number, PendingControl>();
   /** Stored publishes to resend on this connection once the broker's Receive Maximum allows. */
   private readonly resend = new Ring<number>();
+  /** A QoS 2 publish's PUBREC reason (e.g. 0x10 no matching subscribers), reported when PUBCOMP completes it. */
+  private readonly pubrecCodes = new Map<number, number>();
   /** Filters granted by the broker, to re-subscribe when a session was lost. */
   readonly subscriptions = new Map<string, { subscription: Subscription; properties?: SubscribeProperties }>();
   readonly aliases = new OutboundAliases();
@@ -295,6 +297,7 @@ export class Outbox {
       this.complete(p.packetId, p.reasonCode, p.properties, 'pubrec');
       return;
     }
+    if (p.reasonCode) this.pubrecCodes.set(p.packetId, p.reasonCode);
     this.store.putOutgoing({ packetId: p.packetId, phase: 'pubrel', packet: entry.packet });
     this.link.send({ type: 'pubrel', packetId: p.packetId }); // [MQTT-4.3.3-9]
   }
@@ -308,6 +311,11 @@ export class Outbox {
   private complete(id: number, reasonCode: number | undefined, properties: { reasonString?: string } | undefined, packet: string): void {
     this.store.deleteOutgoing(id);
     this.ids.release(id);
+    const pubrecCode = this.pubrecCodes.get(id);
+    if (pubrecCode !== undefined) {
+      this.pubrecCodes.delete(id);
+      if (!reasonCode) reasonCode = pubrecCode;
+    }
     const op = this.opOfId.get(id);
     this.opOfId.delete(id);
     if (reasonCode !== undefined && reasonCode >= 0x80) {
@@ -379,6 +387,7 @@ export class Outbox {
         }
       }
       this.store.clearSession();
+      this.pubrecCodes.clear();
       for (let i = unsent.length - 1; i >= 0; i--) {
         this.store.requeue(unsent[i]);
         this.queuedBytes += unsent[i].payload.length;

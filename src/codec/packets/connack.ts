@@ -1,7 +1,7 @@
 /** CONNACK (MQTT 5 §3.2, MQTT 3.1.1 §3.2). */
 
 import { propertiesFieldSize, propertiesSize, readProperties, writeProperties } from '../properties.js';
-import { isByte, isValidReasonCode } from '../reason-codes.js';
+import { connackReturnCodeToReasonCode, isByte, isValidReasonCode } from '../reason-codes.js';
 import type { ConnackPacket, ConnackProperties, ProtocolVersion } from '../types.js';
 import { invalid, type Reader } from '../wire.js';
 import { checkBoolean, expectFlags, refuseProperties, writeHeader } from './common.js';
@@ -44,7 +44,13 @@ export function decodeConnack(r: Reader, flags: number, v: ProtocolVersion): Con
   // MQTT 3.1 leaves the whole byte reserved and unused; 3.1.1 and 5 use bit 0 only [MQTT-3.2.2-1].
   if (v !== 3 && ackFlags > 1) r.fail('acknowledgeFlags', 'bits 7..1 are reserved and must be 0');
   const sessionPresent = v !== 3 && ackFlags === 1;
-  const reasonCode = r.u8('reasonCode');
+  let reasonCode = r.u8('reasonCode');
+  // A broker that only speaks 3.1.1 answers an MQTT 5 CONNECT with a 3.1.1 CONNACK (two bytes, no
+  // properties; return code 1 = unacceptable version). Read it as its MQTT 5 equivalent (0x84 ...).
+  if (v === 5 && r.remaining() === 0 && reasonCode >= 1 && reasonCode <= MAX_V3_RETURN_CODE) {
+    reasonCode = connackReturnCodeToReasonCode(reasonCode);
+    return { type: 'connack', sessionPresent: false, reasonCode };
+  }
   const problem = reasonCodeProblem(reasonCode, v);
   if (problem !== undefined) r.fail('reasonCode', problem, 0x82);
   if (sessionPresent && reasonCode !== 0) r.fail('sessionPresent', 'must be 0 with a non-zero reason code', 0x82);
