@@ -51,8 +51,8 @@ function decodeBody(byte0: number, buf: Uint8Array, start: number, end: number, 
     case 12:
     case 13: {
       const type = byte0 >> 4 === 12 ? 'pingreq' : 'pingresp';
-      expectFlags(r, flags, 0, type.toUpperCase());
-      r.done(type.toUpperCase());
+      expectFlags(r, flags, 0, type);
+      r.done(type);
       return { type };
     }
     case 1:

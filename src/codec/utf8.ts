@@ -83,7 +83,7 @@ let decoder: TextDecoder | undefined;
  * (telemetry publishes to the same few names over and over), and comparing
  * bytes against a cached entry is cheaper than building a new string.
  */
-const CACHE_SLOTS = 1024;
+const CACHE_SLOTS = 4096;
 const CACHEABLE = 64;
 const cacheBytes: (Uint8Array | undefined)[] = new Array(CACHE_SLOTS);
 const cacheStrings: string[] = new Array(CACHE_SLOTS);
@@ -103,6 +103,10 @@ export function readUtf8(buf: Uint8Array, start: number, end: number): string | 
     high |= b;
     hash = Math.imul(hash ^ b, 16_777_619);
   }
+  // Mix the high bits down: topics differing only near their end must not share a slot.
+  hash ^= hash >>> 15;
+  hash = Math.imul(hash, 0x2c1b3c6d);
+  hash ^= hash >>> 12;
   const slot = (hash >>> 0) & (CACHE_SLOTS - 1);
   const cached = cacheBytes[slot];
   if (cached !== undefined && cached.length === len) {
@@ -117,7 +121,10 @@ export function readUtf8(buf: Uint8Array, start: number, end: number): string | 
   }
   const s = high < 0x80 ? latin1(buf, start, end) : readUtf8Slow(buf, start, end);
   if (s !== undefined) {
-    cacheBytes[slot] = buf.slice(start, end);
+    // A copy: `slice` of a Node Buffer is a view, and receive buffers get reused.
+    const copy = new Uint8Array(len);
+    for (let i = 0; i < len; i++) copy[i] = buf[start + i];
+    cacheBytes[slot] = copy;
     cacheStrings[slot] = s;
   }
   return s;

@@ -99,7 +99,7 @@ export function expectFlags(r: Reader, flags: number, expected: number, packet: 
   if (flags !== expected) {
     r.fail(
       'flags',
-      `${packet} fixed header flags must be 0b${expected.toString(2).padStart(4, '0')}, got 0b${flags.toString(2).padStart(4, '0')}`,
+      `${packet.toUpperCase()} fixed header flags must be 0b${expected.toString(2).padStart(4, '0')}, got 0b${flags.toString(2).padStart(4, '0')}`,
     );
   }
 }

@@ -39,11 +39,11 @@ export function writePubAck(p: PubAckPacket, _v: ProtocolVersion, buf: Uint8Arra
 }
 
 export function decodePubAck(r: Reader, type: PubAckType, flags: number, v: ProtocolVersion): PubAckPacket {
-  expectFlags(r, flags, BYTE0[type] & 0x0f, type.toUpperCase());
+  expectFlags(r, flags, BYTE0[type] & 0x0f, type);
   const packetId = r.u16('packetId');
   if (packetId === 0) r.fail('packetId', 'must not be 0'); // [MQTT-2.2.1-3]
   if (v !== 5) {
-    r.done(type.toUpperCase());
+    r.done(type);
     return { type, packetId };
   }
   const packet: PubAckPacket = { type, packetId, reasonCode: 0 };
@@ -56,6 +56,6 @@ export function decodePubAck(r: Reader, type: PubAckType, flags: number, v: Prot
       if (props !== undefined) packet.properties = props;
     }
   }
-  r.done(type.toUpperCase());
+  r.done(type);
   return packet;
 }

@@ -33,7 +33,7 @@ export function measureSuback(p: Ack, v: ProtocolVersion): number {
       if (problem !== undefined) invalid(`reasonCodes[${i}]`, problem);
     }
     size += codes.length;
-  } else if (codes?.some((c) => c !== 0)) {
+  } else if (codes !== undefined && (!Array.isArray(codes) || codes.some((c) => c !== 0))) {
     invalid('reasonCodes', `MQTT 5 only; this connection speaks protocol level ${v}`);
   }
   refuseProperties(p.properties, v, 'properties');
