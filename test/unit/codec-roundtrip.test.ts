@@ -1,0 +1,286 @@
+/**
+ * Property tests of the codec against itself: decode(encode(p)) is p, the
+ * three encoders agree, and the streaming Decoder gives the same packets for
+ * every way of cutting the byte stream into chunks, without copying the
+ * payloads of packets that arrived whole.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { Decoder, decode, encode, encodedSize, encodeInto } from '../../src/codec/index.js';
+import type { Packet, ProtocolVersion } from '../../src/codec/types.js';
+import { InvalidArgumentError } from '../../src/errors.js';
+import { bytesEqualityTester, packetArb, packetArbFor, packetStreamArb, packetTypesFor } from '../helpers/arbitraries.js';
+
+expect.addEqualityTesters([bytesEqualityTester]);
+
+const VERSIONS: readonly ProtocolVersion[] = [3, 4, 5];
+
+function hex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+}
+
+function concat(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+/** Feeds `chunks` one at a time through `push` and returns every packet. */
+function decodeChunks(v: ProtocolVersion, chunks: readonly Uint8Array[]): Packet[] {
+  const d = new Decoder({ protocolVersion: v });
+  const out: Packet[] = [];
+  for (const c of chunks) out.push(...d.push(c));
+  expect(d.bufferedBytes).toBe(0);
+  return out;
+}
+
+/** Cuts `bytes` at the given offsets (sorted, deduplicated, may include 0 and the end). */
+function split(bytes: Uint8Array, cuts: readonly number[]): Uint8Array[] {
+  const points = [...new Set([0, ...cuts, bytes.length])].sort((a, b) => a - b);
+  const chunks: Uint8Array[] = [];
+  for (let i = 0; i + 1 < points.length; i++) chunks.push(bytes.subarray(points[i], points[i + 1]));
+  return chunks;
+}
+
+describe.each(VERSIONS)('codec round trip, protocol level %i', (v) => {
+  describe.each(packetTypesFor(v))('%s', (type) => {
+    it('decode(encode(p)) deep-equals p, and encodedSize/encodeInto agree with encode', () => {
+      fc.assert(
+        fc.property(packetArbFor(type, v), fc.nat(16), fc.nat(8), (p, offset, slack) => {
+          const bytes = encode(p, v);
+          expect(decode(bytes, v), hex(bytes)).toStrictEqual(p);
+          expect(encodedSize(p, v)).toBe(bytes.length);
+          expect(bytes[0] >> 4).toBe(
+            [
+              'reserved',
+              'connect',
+              'connack',
+              'publish',
+              'puback',
+              'pubrec',
+              'pubrel',
+              'pubcomp',
+              'subscribe',
+              'suback',
+              'unsubscribe',
+              'unsuback',
+              'pingreq',
+              'pingresp',
+              'disconnect',
+              'auth',
+            ].indexOf(type),
+          );
+
+          // encodeInto at an offset writes the same bytes there and nothing elsewhere.
+          const target = new Uint8Array(offset + bytes.length + slack).fill(0xa5);
+          expect(encodeInto(p, v, target, offset)).toBe(offset + bytes.length);
+          expect(target.subarray(offset, offset + bytes.length)).toStrictEqual(bytes);
+          expect(target.subarray(0, offset).every((b) => b === 0xa5)).toBe(true);
+          expect(target.subarray(offset + bytes.length).every((b) => b === 0xa5)).toBe(true);
+
+          // One byte short (at the end, or by a later offset): -1, and nothing written.
+          const small = new Uint8Array(offset + bytes.length - 1).fill(0x5a);
+          expect(encodeInto(p, v, small, offset)).toBe(-1);
+          expect(small.every((b) => b === 0x5a)).toBe(true);
+          const exact = new Uint8Array(offset + bytes.length).fill(0x5a);
+          expect(encodeInto(p, v, exact, offset + 1)).toBe(-1);
+          expect(exact.every((b) => b === 0x5a)).toBe(true);
+        }),
+        { numRuns: type === 'pingreq' || type === 'pingresp' ? 5 : 300 },
+      );
+    });
+  });
+
+  it('decode(encode(p)) deep-equals p for any packet (mixed types)', () => {
+    fc.assert(
+      fc.property(packetArb(v), (p) => {
+        const bytes = encode(p, v);
+        expect(decode(bytes, v), hex(bytes)).toStrictEqual(p);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('a fixed stream decodes to the same packets when split at every single point, and one byte at a time', () => {
+    // One packet of every type, generated from a fixed seed; small payloads keep the stream short.
+    const packets = packetTypesFor(v).map((t) => fc.sample(packetArbFor(t, v, { largePayloads: false }), { seed: 42 + v, numRuns: 1 })[0]);
+    const stream = concat(packets.map((p) => encode(p, v)));
+    expect(decodeChunks(v, [stream])).toStrictEqual(packets);
+    for (let i = 0; i <= stream.length; i++) {
+      expect(decodeChunks(v, split(stream, [i])), `split at ${i}`).toStrictEqual(packets);
+    }
+    // Every pair of split points, on a short stream of small packets (quadratic, so kept under ~200 bytes).
+    const small = fc
+      .sample(packetArb(v, { largePayloads: false }), { seed: 7 + v, numRuns: 500 })
+      .filter((p) => encodedSize(p, v) <= 40)
+      .slice(0, 6);
+    const prefix = concat(small.map((p) => encode(p, v)));
+    expect(prefix.length).toBeLessThanOrEqual(240);
+    for (let i = 0; i <= prefix.length; i++) {
+      for (let j = i; j <= prefix.length; j++) {
+        expect(decodeChunks(v, split(prefix, [i, j])), `split at ${i}, ${j}`).toStrictEqual(small);
+      }
+    }
+    const bytes = Array.from({ length: stream.length }, (_, i) => stream.subarray(i, i + 1));
+    expect(decodeChunks(v, bytes)).toStrictEqual(packets);
+    // The same one byte at a time, through feed()/next() instead of push().
+    const d = new Decoder({ protocolVersion: v });
+    const out: Packet[] = [];
+    for (const b of bytes) {
+      d.feed(b);
+      for (let p = d.next(); p !== undefined; p = d.next()) out.push(p);
+    }
+    expect(out).toStrictEqual(packets);
+    expect(d.next()).toBeUndefined();
+    expect(d.bufferedBytes).toBe(0);
+  });
+
+  it('random packet streams decode to the same packets at random split points', () => {
+    fc.assert(
+      fc.property(
+        packetStreamArb(v, { largePayloads: false }),
+        fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 40 }),
+        (packets, fractions) => {
+          const stream = concat(packets.map((p) => encode(p, v)));
+          const cuts = fractions.map((f) => Math.floor(f * stream.length));
+          expect(decodeChunks(v, split(stream, cuts)), `stream ${hex(stream)} cut at ${cuts}`).toStrictEqual(packets);
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it('random packet streams including large packets decode the same in small random chunks', () => {
+    fc.assert(
+      fc.property(packetStreamArb(v, { maxLength: 4 }), fc.integer({ min: 1, max: 4096 }), fc.integer(), (packets, maxChunk, seed) => {
+        const stream = concat(packets.map((p) => encode(p, v)));
+        const chunks: Uint8Array[] = [];
+        let state = seed >>> 0;
+        for (let at = 0; at < stream.length; ) {
+          state = (Math.imul(state, 1_103_515_245) + 12_345) >>> 0;
+          const n = 1 + (state % maxChunk);
+          chunks.push(stream.subarray(at, at + n));
+          at += n;
+        }
+        expect(decodeChunks(v, chunks)).toStrictEqual(packets);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('payloads of packets decoded from a single chunk are views into that chunk (zero-copy)', () => {
+    fc.assert(
+      fc.property(packetStreamArb(v, { maxLength: 6 }), (packets) => {
+        const encoded = packets.map((p) => encode(p, v));
+        const stream = concat(encoded);
+        const decoded = new Decoder({ protocolVersion: v }).push(stream);
+        expect(decoded).toStrictEqual(packets);
+        let end = 0;
+        for (let i = 0; i < decoded.length; i++) {
+          end += encoded[i].length;
+          const p = decoded[i];
+          const views: Uint8Array[] = [];
+          if (p.type === 'publish') {
+            views.push(p.payload);
+            // The payload is the packet's last field: it ends where the packet ends.
+            expect(p.payload.byteOffset + p.payload.length).toBe(stream.byteOffset + end);
+          }
+          if (p.type === 'connect') {
+            if (p.will) views.push(p.will.payload);
+            if (p.password) views.push(p.password);
+          }
+          if (p.type === 'publish' && p.properties?.correlationData) views.push(p.properties.correlationData);
+          for (const view of views) {
+            expect(view.buffer).toBe(stream.buffer);
+            expect(view.byteOffset).toBeGreaterThanOrEqual(end - encoded[i].length);
+            expect(view.byteOffset + view.length).toBeLessThanOrEqual(end);
+          }
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('the Decoder follows the level a CONNECT names', () => {
+  it('decodes the packets after a CONNECT at its level, whatever level the Decoder started at', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom<ProtocolVersion>(3, 4, 5),
+        fc.constantFrom<ProtocolVersion>(3, 4, 5),
+        fc.integer({ min: 1, max: 64 }),
+        fc.context(),
+        (v, start, chunkSize, ctx) => {
+          const [connect] = fc.sample(packetArbFor('connect', v, { largePayloads: false }), { numRuns: 1, seed: chunkSize * 7 + v });
+          const rest = fc.sample(packetStreamArb(v, { largePayloads: false, maxLength: 5 }), {
+            numRuns: 1,
+            seed: chunkSize * 13 + start,
+          })[0];
+          const packets = [connect, ...rest];
+          ctx.log(JSON.stringify(packets.map((p) => p.type)));
+          const stream = concat(packets.map((p) => encode(p, v)));
+          const chunks: Uint8Array[] = [];
+          for (let at = 0; at < stream.length; at += chunkSize) chunks.push(stream.subarray(at, at + chunkSize));
+          const d = new Decoder({ protocolVersion: start });
+          const out: Packet[] = [];
+          for (const c of chunks) out.push(...d.push(c));
+          expect(out).toStrictEqual(packets);
+          expect(d.protocolVersion).toBe(v);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
+
+describe('length boundaries', () => {
+  it.each(VERSIONS)('PUBLISH round-trips with a Remaining Length at each Variable Byte Integer boundary (level %i)', (v) => {
+    for (const remaining of [0x7f, 0x80, 0x3fff, 0x4000, 0x1f_ffff, 0x20_0000]) {
+      // Topic "a" (3 bytes), QoS 0, and on MQTT 5 an empty property length (1 byte).
+      const payload = new Uint8Array(remaining - 3 - (v === 5 ? 1 : 0)).fill(0x61);
+      const p = { type: 'publish' as const, topic: 'a', payload, qos: 0 as const, retain: false, dup: false };
+      const bytes = encode(p, v);
+      const headerSize = 1 + (remaining < 0x80 ? 1 : remaining < 0x4000 ? 2 : remaining < 0x20_0000 ? 3 : 4);
+      expect(bytes.length).toBe(headerSize + remaining);
+      expect(encodedSize(p, v)).toBe(bytes.length);
+      // Deep equality on megabytes is slow in vitest: compare the payload bytes on their own.
+      const { payload: decodedPayload, ...decoded } = decode(bytes, v) as typeof p;
+      const { payload: _, ...expected } = p;
+      expect(decoded).toStrictEqual(expected);
+      expect(Buffer.compare(decodedPayload, payload)).toBe(0);
+    }
+  });
+
+  it.each(VERSIONS)('strings and binary data of exactly 65535 bytes round-trip, and 65536 are refused (level %i)', (v) => {
+    const topic = `${'é'.repeat(32_766)}abc`; // 65,532 + 3 = 65,535 bytes
+    const p: Packet = { type: 'publish', topic, payload: new Uint8Array(3), qos: 1, retain: true, dup: false, packetId: 65_535 };
+    expect(decode(encode(p, v), v)).toStrictEqual(p);
+    expect(() => encode({ ...p, topic: `${topic}d` }, v)).toThrow(InvalidArgumentError);
+    const will = { topic: 'w', payload: new Uint8Array(65_535).fill(7), qos: 2 as const, retain: false };
+    const c: Packet = { type: 'connect', protocolVersion: v, clientId: 'c', clean: true, keepAlive: 60, will };
+    expect(decode(encode(c, v), v)).toStrictEqual(c);
+    expect(() => encode({ ...c, will: { ...will, payload: new Uint8Array(65_536) } }, v)).toThrow(InvalidArgumentError);
+  });
+});
+
+describe('decode() of one whole packet', () => {
+  it('returns a payload that is a view of the input, and refuses trailing or missing bytes', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom<ProtocolVersion>(3, 4, 5).chain((v) => packetArbFor('publish', v).map((p) => [v, p] as const)),
+        ([v, packet]) => {
+          const bytes = encode(packet, v);
+          const decoded = decode(bytes, v);
+          expect(decoded.type === 'publish' && decoded.payload.buffer === bytes.buffer).toBe(true);
+          expect(() => decode(concat([bytes, new Uint8Array([0xc0, 0x00])]), v)).toThrow(/after the packet/);
+          expect(() => decode(bytes.subarray(0, bytes.length - 1), v)).toThrow(/truncated/);
+        },
+      ),
+      { numRuns: 100 },
+    );
+  });
+});
