@@ -75,7 +75,7 @@ export interface EndOptions {
   properties?: DisconnectProperties;
 }
 
-type Pending = { resolve: (r: OpResult) => void; reject: (e: MqttkitError) => void; cleanup?: () => void };
+type Pending = { resolve: (r: unknown) => void; reject: (e: MqttkitError) => void; cleanup?: () => void };
 
 export class MqttClient extends TypedEmitter<ClientEvents> {
   readonly url: URL;
@@ -159,9 +159,14 @@ export class MqttClient extends TypedEmitter<ClientEvents> {
       return Promise.reject(err);
     }
     const { signal, ...rest } = options;
-    return this.op(signal, (op) => ({ type: 'publish', now: this.scheduler.now(), op, topic, payload: bytes, options: rest })).then(
-      publishResult,
-    );
+    return this.op<PublishResult>(signal, {
+      type: 'publish',
+      now: this.scheduler.now(),
+      op: this.nextOp++,
+      topic,
+      payload: bytes,
+      options: rest,
+    });
   }
 
   /**
@@ -195,12 +200,7 @@ export class MqttClient extends TypedEmitter<ClientEvents> {
     // Listen before SUBSCRIBE leaves: retained messages may arrive ahead of the SUBACK.
     this.subscriptions.add(sub);
     try {
-      const result = await this.op(signal, (op) => ({
-        type: 'subscribe',
-        now: this.scheduler.now(),
-        op,
-        request,
-      }));
+      const result = await this.op<OpResult>(signal, { type: 'subscribe', now: this.scheduler.now(), op: this.nextOp++, request });
       sub.reasonCodes = result.kind === 'subscribe' ? result.reasonCodes : [];
       return sub;
     } catch (err) {
@@ -217,13 +217,13 @@ export class MqttClient extends TypedEmitter<ClientEvents> {
   ): Promise<number[]> {
     const list = typeof filters === 'string' ? [filters] : filters;
     if (!Array.isArray(list) || list.length === 0) throw new InvalidArgumentError('filters: give at least one topic filter', 'filters');
-    const result = await this.op(options.signal, (op) => ({
+    const result = await this.op<OpResult>(options.signal, {
       type: 'unsubscribe',
       now: this.scheduler.now(),
-      op,
+      op: this.nextOp++,
       topicFilters: list,
       properties: options.properties,
-    }));
+    });
     for (const sub of this.subscriptions) {
       if (sub.topicFilters.every((f) => list.includes(f))) {
         this.subscriptions.delete(sub);
@@ -272,15 +272,15 @@ export class MqttClient extends TypedEmitter<ClientEvents> {
    */
   async end(options: EndOptions = {}): Promise<void> {
     this.connection.abortOpening();
-    await this.op(undefined, (op) => ({ type: 'end', now: this.scheduler.now(), op, ...options }));
+    await this.op(undefined, { type: 'end', now: this.scheduler.now(), op: this.nextOp++, ...options });
   }
 
   /** Runs one engine operation and returns its promise. */
-  private op(signal: AbortSignal | undefined, make: (op: OpId) => Input): Promise<OpResult> {
+  private op<T>(signal: AbortSignal | undefined, input: Input & { op: OpId }): Promise<T> {
     if (signal?.aborted) return Promise.reject(abortError(signal));
-    const op = this.nextOp++;
-    const promise = new Promise<OpResult>((resolve, reject) => {
-      const entry: Pending = { resolve, reject };
+    const op = input.op;
+    const promise = new Promise<T>((resolve, reject) => {
+      const entry: Pending = { resolve: resolve as (r: unknown) => void, reject };
       if (signal !== undefined) {
         const onAbort = () => this.input({ type: 'cancel', now: this.scheduler.now(), op, error: abortError(signal) });
         signal.addEventListener('abort', onAbort, { once: true });
@@ -288,7 +288,7 @@ export class MqttClient extends TypedEmitter<ClientEvents> {
       }
       this.pending.set(op, entry);
     });
-    this.input(make(op));
+    this.input(input);
     return promise;
   }
 
@@ -350,7 +350,7 @@ export class MqttClient extends TypedEmitter<ClientEvents> {
     if (entry === undefined) return;
     this.pending.delete(a.op);
     entry.cleanup?.();
-    if (a.type === 'settle') entry.resolve(a.result);
+    if (a.type === 'settle') entry.resolve(a.result.kind === 'publish' ? publishResult(a.result) : a.result);
     else entry.reject(a.error);
   }
 
@@ -423,9 +423,12 @@ export class MqttClient extends TypedEmitter<ClientEvents> {
   }
 }
 
-function publishResult(r: OpResult): PublishResult {
+/** What a QoS 0 publish (or a QoS 1/2 one without reason or properties) resolves to. */
+const NOTHING_TO_REPORT: PublishResult = Object.freeze({});
+
+function publishResult(r: OpResult & { kind: 'publish' }): PublishResult {
+  if (r.reasonCode === undefined && r.properties === undefined) return NOTHING_TO_REPORT;
   const out: PublishResult = {};
-  if (r.kind !== 'publish') return out;
   if (r.reasonCode !== undefined) out.reasonCode = r.reasonCode;
   if (r.properties !== undefined) out.properties = r.properties;
   return out;
