@@ -75,6 +75,7 @@ export interface EndOptions {
   properties?: DisconnectProperties;
 }
 
+type SyncDecision = Action & { type: 'settle' | 'fail' };
 type Pending = { resolve: (r: unknown) => void; reject: (e: MqttkitError) => void; cleanup?: () => void };
 
 export class MqttClient extends TypedEmitter<ClientEvents> {
@@ -92,6 +93,12 @@ export class MqttClient extends TypedEmitter<ClientEvents> {
   private readonly requester: Requester;
   /** Whether the broker takes subscription identifiers (known after the first CONNACK). */
   private subscriptionIds = false;
+  /** The operation being fed to the engine right now, and its result if the engine decided it at once. */
+  private syncOp: OpId = 0;
+  private syncAction: SyncDecision | undefined;
+  /** One promise for all QoS 0 publishes in the batch being written. */
+  private batchWritten: Promise<PublishResult> | undefined;
+  private resolveBatchWritten: ((r: PublishResult) => void) | undefined;
   private nextSubscriptionId = 1;
 
   constructor(url: string | URL, options: ClientOptions, defaultTransport: (url: URL) => TransportFactory) {
@@ -158,14 +165,13 @@ export class MqttClient extends TypedEmitter<ClientEvents> {
     } catch (err) {
       return Promise.reject(err);
     }
-    const { signal, ...rest } = options;
-    return this.op<PublishResult>(signal, {
+    return this.op<PublishResult>(options.signal, {
       type: 'publish',
       now: this.scheduler.now(),
       op: this.nextOp++,
       topic,
       payload: bytes,
-      options: rest,
+      options,
     });
   }
 
@@ -279,6 +285,28 @@ export class MqttClient extends TypedEmitter<ClientEvents> {
   private op<T>(signal: AbortSignal | undefined, input: Input & { op: OpId }): Promise<T> {
     if (signal?.aborted) return Promise.reject(abortError(signal));
     const op = input.op;
+    if (signal === undefined) {
+      // Many operations are decided within the engine call (a QoS 0 publish is sent or refused at once):
+      // those skip the pending-operation bookkeeping, and QoS 0 publishes share one promise per write.
+      const outerOp = this.syncOp;
+      const outerAction = this.syncAction;
+      this.syncOp = op;
+      this.syncAction = undefined;
+      this.input(input);
+      // Set by perform() during input(); TypeScript cannot see that assignment.
+      const decided = this.syncAction as SyncDecision | undefined;
+      // Restored, in case a listener called in there started an operation of its own.
+      this.syncOp = outerOp;
+      this.syncAction = outerAction;
+      if (decided?.type === 'fail') return Promise.reject(decided.error);
+      if (decided?.type === 'settle') {
+        if (decided.result.kind === 'publish') return this.whenWritten() as Promise<T>;
+        return Promise.resolve(decided.result as T);
+      }
+      return new Promise<T>((resolve, reject) => {
+        this.pending.set(op, { resolve: resolve as (r: unknown) => void, reject });
+      });
+    }
     const promise = new Promise<T>((resolve, reject) => {
       const entry: Pending = { resolve: resolve as (r: unknown) => void, reject };
       if (signal !== undefined) {
@@ -305,7 +333,8 @@ export class MqttClient extends TypedEmitter<ClientEvents> {
         return;
       case 'settle':
       case 'fail':
-        if (this.connection.pendingWrites > 0) this.afterFlush.push(a);
+        if (a.op === this.syncOp) this.syncAction = a;
+        else if (this.connection.pendingWrites > 0) this.afterFlush.push(a);
         else this.settle(a);
         return;
       case 'deliver':
@@ -354,7 +383,21 @@ export class MqttClient extends TypedEmitter<ClientEvents> {
     else entry.reject(a.error);
   }
 
+  /** Resolves once what is batched now has been handed to the transport. */
+  private whenWritten(): Promise<PublishResult> {
+    if (this.connection.pendingWrites === 0) return ALREADY_WRITTEN;
+    this.batchWritten ??= new Promise<PublishResult>((resolve) => {
+      this.resolveBatchWritten = resolve;
+    });
+    return this.batchWritten;
+  }
+
   private settleWritten(): void {
+    const resolve = this.resolveBatchWritten;
+    if (resolve !== undefined) {
+      this.batchWritten = this.resolveBatchWritten = undefined;
+      resolve(NOTHING_TO_REPORT);
+    }
     if (this.afterFlush.length === 0) return;
     const settled = this.afterFlush;
     this.afterFlush = [];
@@ -425,6 +468,7 @@ export class MqttClient extends TypedEmitter<ClientEvents> {
 
 /** What a QoS 0 publish (or a QoS 1/2 one without reason or properties) resolves to. */
 const NOTHING_TO_REPORT: PublishResult = Object.freeze({});
+const ALREADY_WRITTEN = Promise.resolve(NOTHING_TO_REPORT);
 
 function publishResult(r: OpResult & { kind: 'publish' }): PublishResult {
   if (r.reasonCode === undefined && r.properties === undefined) return NOTHING_TO_REPORT;
