@@ -138,6 +138,7 @@ export function encodedSize(packet: Packet, version: ProtocolVersion = 5): numbe
  * not fit.
  */
 export function encodeInto(packet: Packet, version: ProtocolVersion, target: Uint8Array, offset: number): number {
+  if (!Number.isInteger(offset) || offset < 0) invalid('offset', `must be a non-negative integer, got ${String(offset)}`);
   const remaining = measure(packet, version);
   if (offset + packetSize(remaining) > target.length) return -1;
   return write(packet, version, target, offset, remaining);

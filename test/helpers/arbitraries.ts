@@ -14,7 +14,9 @@
  * src/codec/reason-codes.ts, so that the tests check the codec against the
  * specification rather than against itself.
  */
+import { isDeepStrictEqual } from 'node:util';
 import fc from 'fast-check';
+import { expect } from 'vitest';
 import type {
   AckProperties,
   AuthPacket,
@@ -58,6 +60,15 @@ export interface PacketArbOptions {
   uniqueUserPropertyNames?: boolean;
   /** Include payloads above 16 KiB (a 3-byte Remaining Length). Default true. */
   largePayloads?: boolean;
+}
+
+/**
+ * Caps each fast-check property in the calling test file at `ms` (default 10 s), shrinking
+ * included: a failure is still reported (with the counterexample shrunk so far), a slow
+ * passing run just stops early. Keeps a regression from turning the suite into a long wait.
+ */
+export function capPropertyTime(ms = 10_000): void {
+  fc.configureGlobal({ ...fc.readConfigureGlobal(), interruptAfterTimeLimit: ms });
 }
 
 export const ALL_PACKET_TYPES: readonly PacketType[] = [
@@ -245,9 +256,10 @@ const smallBinary = fc.uint8Array({ maxLength: 40 });
 export function payload(large = true): fc.Arbitrary<Uint8Array> {
   const arbs: fc.WeightedArbitrary<Uint8Array>[] = [
     { weight: 10, arbitrary: fc.uint8Array({ maxLength: 40 }) },
-    { weight: 2, arbitrary: fc.uint8Array({ minLength: 100, maxLength: 400 }) },
+    { weight: 2, arbitrary: fc.noShrink(fc.uint8Array({ minLength: 100, maxLength: 400 })) },
   ];
-  if (large) arbs.push({ weight: 1, arbitrary: fc.uint8Array({ minLength: 16_300, maxLength: 16_500 }) });
+  // Not shrunk: fast-check would remove one byte per step, tens of thousands of steps for one failure.
+  if (large) arbs.push({ weight: 1, arbitrary: fc.noShrink(fc.uint8Array({ minLength: 16_300, maxLength: 16_500 })) });
   return fc.oneof(...arbs);
 }
 
@@ -660,14 +672,39 @@ export function packetStreamArb(v: ProtocolVersion, options: PacketArbOptions & 
   return fc.array(packetArb(v, options), { minLength: 1, maxLength: options.maxLength ?? 8 });
 }
 
+/** A short stand-in for a byte array in failure messages: class, length, bytes (abridged past 64). */
+function summarizeBytes(b: Uint8Array): string {
+  const hex = Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('hex');
+  if (b.length <= 64) return `${b.constructor.name}(${b.length}) ${hex}`;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < b.length; i++) h = Math.imul(h ^ b[i], 0x01000193);
+  return `${b.constructor.name}(${b.length}) ${hex.slice(0, 64)}...${hex.slice(-16)} fnv1a:${(h >>> 0).toString(16)}`;
+}
+
+/** `value` with every byte array replaced by its summary, for a readable and fast diff. */
+export function summarize(value: unknown): unknown {
+  if (value instanceof Uint8Array) return summarizeBytes(value);
+  if (Array.isArray(value)) return value.map(summarize);
+  if (typeof value === 'object' && value !== null) {
+    const out: Record<string, unknown> = Object.getPrototypeOf(value) === null ? Object.create(null) : {};
+    for (const [k, v] of Object.entries(value)) out[k] = summarize(v);
+    return out;
+  }
+  return value;
+}
+
 /**
- * A vitest equality tester for byte arrays: same class (a Buffer is not a
- * plain Uint8Array), same length, same bytes. Much faster than the generic
- * element-by-element comparison on large payloads. Register it with
- * `expect.addEqualityTesters([bytesEqualityTester])`.
+ * Asserts `actual` deep-strict-equals `expected` (absent is not `undefined`, a
+ * Buffer is not a plain Uint8Array). Compares with node's isDeepStrictEqual
+ * (fast on large payloads) and only on a mismatch builds a diff, with byte
+ * arrays summarized: vitest's own diff of a 16 KiB array, repeated for every
+ * shrinking step of fast-check, takes minutes.
  */
-export function bytesEqualityTester(a: unknown, b: unknown): boolean | undefined {
-  if (!(a instanceof Uint8Array) || !(b instanceof Uint8Array)) return undefined;
-  if (Object.getPrototypeOf(a) !== Object.getPrototypeOf(b) || a.length !== b.length) return false;
-  return Buffer.compare(a, b) === 0;
+export function expectSame(actual: unknown, expected: unknown, describe?: string | (() => string)): void {
+  if (isDeepStrictEqual(actual, expected)) return;
+  let message = typeof describe === 'function' ? describe() : describe;
+  if (message !== undefined && message.length > 2000) message = `${message.slice(0, 2000)}... (${message.length} characters)`;
+  expect(summarize(actual), message).toStrictEqual(summarize(expected));
+  // The summaries matched but the values did not (an abridged difference): fail plainly.
+  expect.fail(`${message ?? 'values'} differ in the abridged part of a byte array or in a property that is not enumerable`);
 }

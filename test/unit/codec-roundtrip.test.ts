@@ -9,9 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { Decoder, decode, encode, encodedSize, encodeInto } from '../../src/codec/index.js';
 import type { Packet, ProtocolVersion } from '../../src/codec/types.js';
 import { InvalidArgumentError } from '../../src/errors.js';
-import { bytesEqualityTester, packetArb, packetArbFor, packetStreamArb, packetTypesFor } from '../helpers/arbitraries.js';
+import { capPropertyTime, expectSame, packetArb, packetArbFor, packetStreamArb, packetTypesFor } from '../helpers/arbitraries.js';
 
-expect.addEqualityTesters([bytesEqualityTester]);
+capPropertyTime();
 
 const VERSIONS: readonly ProtocolVersion[] = [3, 4, 5];
 
@@ -52,7 +52,7 @@ describe.each(VERSIONS)('codec round trip, protocol level %i', (v) => {
       fc.assert(
         fc.property(packetArbFor(type, v), fc.nat(16), fc.nat(8), (p, offset, slack) => {
           const bytes = encode(p, v);
-          expect(decode(bytes, v), hex(bytes)).toStrictEqual(p);
+          expectSame(decode(bytes, v), p, () => hex(bytes));
           expect(encodedSize(p, v)).toBe(bytes.length);
           expect(bytes[0] >> 4).toBe(
             [
@@ -78,7 +78,7 @@ describe.each(VERSIONS)('codec round trip, protocol level %i', (v) => {
           // encodeInto at an offset writes the same bytes there and nothing elsewhere.
           const target = new Uint8Array(offset + bytes.length + slack).fill(0xa5);
           expect(encodeInto(p, v, target, offset)).toBe(offset + bytes.length);
-          expect(target.subarray(offset, offset + bytes.length)).toStrictEqual(bytes);
+          expectSame(target.subarray(offset, offset + bytes.length), bytes);
           expect(target.subarray(0, offset).every((b) => b === 0xa5)).toBe(true);
           expect(target.subarray(offset + bytes.length).every((b) => b === 0xa5)).toBe(true);
 
@@ -99,7 +99,7 @@ describe.each(VERSIONS)('codec round trip, protocol level %i', (v) => {
     fc.assert(
       fc.property(packetArb(v), (p) => {
         const bytes = encode(p, v);
-        expect(decode(bytes, v), hex(bytes)).toStrictEqual(p);
+        expectSame(decode(bytes, v), p, () => hex(bytes));
       }),
       { numRuns: 1000 },
     );
@@ -109,9 +109,9 @@ describe.each(VERSIONS)('codec round trip, protocol level %i', (v) => {
     // One packet of every type, generated from a fixed seed; small payloads keep the stream short.
     const packets = packetTypesFor(v).map((t) => fc.sample(packetArbFor(t, v, { largePayloads: false }), { seed: 42 + v, numRuns: 1 })[0]);
     const stream = concat(packets.map((p) => encode(p, v)));
-    expect(decodeChunks(v, [stream])).toStrictEqual(packets);
+    expectSame(decodeChunks(v, [stream]), packets);
     for (let i = 0; i <= stream.length; i++) {
-      expect(decodeChunks(v, split(stream, [i])), `split at ${i}`).toStrictEqual(packets);
+      expectSame(decodeChunks(v, split(stream, [i])), packets, () => `split at ${i}`);
     }
     // Every pair of split points, on a short stream of small packets (quadratic, so kept under ~200 bytes).
     const small = fc
@@ -122,11 +122,11 @@ describe.each(VERSIONS)('codec round trip, protocol level %i', (v) => {
     expect(prefix.length).toBeLessThanOrEqual(240);
     for (let i = 0; i <= prefix.length; i++) {
       for (let j = i; j <= prefix.length; j++) {
-        expect(decodeChunks(v, split(prefix, [i, j])), `split at ${i}, ${j}`).toStrictEqual(small);
+        expectSame(decodeChunks(v, split(prefix, [i, j])), small, () => `split at ${i}, ${j}`);
       }
     }
     const bytes = Array.from({ length: stream.length }, (_, i) => stream.subarray(i, i + 1));
-    expect(decodeChunks(v, bytes)).toStrictEqual(packets);
+    expectSame(decodeChunks(v, bytes), packets);
     // The same one byte at a time, through feed()/next() instead of push().
     const d = new Decoder({ protocolVersion: v });
     const out: Packet[] = [];
@@ -134,7 +134,7 @@ describe.each(VERSIONS)('codec round trip, protocol level %i', (v) => {
       d.feed(b);
       for (let p = d.next(); p !== undefined; p = d.next()) out.push(p);
     }
-    expect(out).toStrictEqual(packets);
+    expectSame(out, packets);
     expect(d.next()).toBeUndefined();
     expect(d.bufferedBytes).toBe(0);
   });
@@ -147,7 +147,7 @@ describe.each(VERSIONS)('codec round trip, protocol level %i', (v) => {
         (packets, fractions) => {
           const stream = concat(packets.map((p) => encode(p, v)));
           const cuts = fractions.map((f) => Math.floor(f * stream.length));
-          expect(decodeChunks(v, split(stream, cuts)), `stream ${hex(stream)} cut at ${cuts}`).toStrictEqual(packets);
+          expectSame(decodeChunks(v, split(stream, cuts)), packets, () => `stream ${hex(stream)} cut at ${cuts}`);
         },
       ),
       { numRuns: 500 },
@@ -166,7 +166,7 @@ describe.each(VERSIONS)('codec round trip, protocol level %i', (v) => {
           chunks.push(stream.subarray(at, at + n));
           at += n;
         }
-        expect(decodeChunks(v, chunks)).toStrictEqual(packets);
+        expectSame(decodeChunks(v, chunks), packets);
       }),
       { numRuns: 100 },
     );
@@ -178,7 +178,7 @@ describe.each(VERSIONS)('codec round trip, protocol level %i', (v) => {
         const encoded = packets.map((p) => encode(p, v));
         const stream = concat(encoded);
         const decoded = new Decoder({ protocolVersion: v }).push(stream);
-        expect(decoded).toStrictEqual(packets);
+        expectSame(decoded, packets);
         let end = 0;
         for (let i = 0; i < decoded.length; i++) {
           end += encoded[i].length;
@@ -206,6 +206,30 @@ describe.each(VERSIONS)('codec round trip, protocol level %i', (v) => {
   });
 });
 
+describe('encodeInto with an offset that is not a position', () => {
+  // A negative offset wrote part of a packet before the target's start and returned success;
+  // a fractional or NaN offset wrote nothing and returned a fractional or NaN "next offset".
+  it.each([-1, -3, 1.5, Number.NaN, Number.POSITIVE_INFINITY])(
+    'refuses offset %s (InvalidArgumentError, or -1), writing nothing',
+    (offset) => {
+      const target = new Uint8Array(16).fill(0xaa);
+      let result: unknown;
+      let thrown: unknown;
+      try {
+        result = encodeInto({ type: 'puback', packetId: 7 }, 4, target, offset);
+      } catch (err) {
+        thrown = err;
+      }
+      expect(
+        target.every((b) => b === 0xaa),
+        'bytes were written',
+      ).toBe(true);
+      if (thrown === undefined) expect(result, 'returned instead of refusing').toBe(-1);
+      else expect(thrown).toBeInstanceOf(InvalidArgumentError);
+    },
+  );
+});
+
 describe('the Decoder follows the level a CONNECT names', () => {
   it('decodes the packets after a CONNECT at its level, whatever level the Decoder started at', () => {
     fc.assert(
@@ -228,7 +252,7 @@ describe('the Decoder follows the level a CONNECT names', () => {
           const d = new Decoder({ protocolVersion: start });
           const out: Packet[] = [];
           for (const c of chunks) out.push(...d.push(c));
-          expect(out).toStrictEqual(packets);
+          expectSame(out, packets);
           expect(d.protocolVersion).toBe(v);
         },
       ),
@@ -250,7 +274,7 @@ describe('length boundaries', () => {
       // Deep equality on megabytes is slow in vitest: compare the payload bytes on their own.
       const { payload: decodedPayload, ...decoded } = decode(bytes, v) as typeof p;
       const { payload: _, ...expected } = p;
-      expect(decoded).toStrictEqual(expected);
+      expectSame(decoded, expected);
       expect(Buffer.compare(decodedPayload, payload)).toBe(0);
     }
   });
@@ -258,12 +282,42 @@ describe('length boundaries', () => {
   it.each(VERSIONS)('strings and binary data of exactly 65535 bytes round-trip, and 65536 are refused (level %i)', (v) => {
     const topic = `${'é'.repeat(32_766)}abc`; // 65,532 + 3 = 65,535 bytes
     const p: Packet = { type: 'publish', topic, payload: new Uint8Array(3), qos: 1, retain: true, dup: false, packetId: 65_535 };
-    expect(decode(encode(p, v), v)).toStrictEqual(p);
+    expectSame(decode(encode(p, v), v), p);
     expect(() => encode({ ...p, topic: `${topic}d` }, v)).toThrow(InvalidArgumentError);
     const will = { topic: 'w', payload: new Uint8Array(65_535).fill(7), qos: 2 as const, retain: false };
     const c: Packet = { type: 'connect', protocolVersion: v, clientId: 'c', clean: true, keepAlive: 60, will };
-    expect(decode(encode(c, v), v)).toStrictEqual(c);
+    expectSame(decode(encode(c, v), v), c);
     expect(() => encode({ ...c, will: { ...will, payload: new Uint8Array(65_536) } }, v)).toThrow(InvalidArgumentError);
+  });
+});
+
+describe('a reused receive buffer', () => {
+  it.each(VERSIONS)('decodes each packet written into the same buffer to that packet, no stale strings (level %i)', (v) => {
+    // Transports may hand over the same buffer again, with new bytes, once a packet was consumed.
+    // Thousands of distinct same-length topics at the same offset make any string reuse keyed on
+    // bytes that can change (a view instead of a copy) collide and show.
+    const scratch = new Uint8Array(64);
+    let state = 12_345;
+    for (let i = 0; i < 8000; i++) {
+      state = (Math.imul(state, 1_103_515_245) + 12_345) >>> 0;
+      const n = (state >>> 8) % 10_000;
+      const p: Packet = {
+        type: 'publish',
+        topic: `t/${n.toString().padStart(4, '0')}${i % 3 === 0 ? 'é' : 'x'}`,
+        payload: new Uint8Array(0),
+        qos: 0,
+        retain: false,
+        dup: false,
+      };
+      const bytes = encode(p, v);
+      scratch.set(bytes);
+      const decoded = decode(scratch.subarray(0, bytes.length), v);
+      if (decoded.type !== 'publish' || decoded.topic !== p.topic) {
+        expect.fail(
+          `packet ${i}: decoded topic ${JSON.stringify(decoded.type === 'publish' ? decoded.topic : decoded.type)}, sent ${JSON.stringify(p.topic)}`,
+        );
+      }
+    }
   });
 });
 
