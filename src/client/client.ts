@@ -20,6 +20,7 @@ import type {
 import { Engine } from '../engine/engine.js';
 import type { Action, EngineEvent, Input, OpId, OpResult } from '../engine/types.js';
 import { InvalidArgumentError, type MqttkitError, StateError } from '../errors.js';
+import { LazyMap } from '../store/lazy.js';
 import type { TransportFactory } from '../transport/types.js';
 import { Connection } from './connection.js';
 import { TypedEmitter } from './events.js';
@@ -85,8 +86,8 @@ export class MqttClient extends TypedEmitter<ClientEvents> {
   private readonly options: ClientOptions;
   private readonly connection: Connection;
   private nextOp = 1;
-  private readonly pending = new Map<OpId, Pending>();
-  private readonly timers = new Map<string, unknown>();
+  private readonly pending = new LazyMap<OpId, Pending>();
+  private readonly timers = new LazyMap<string, unknown>();
   /** Settlements to run after the batch they follow is written (QoS 0 resolves once written). */
   private afterFlush: Action[] = [];
   private readonly subscriptions = new Set<Subscription>();

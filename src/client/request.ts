@@ -7,6 +7,7 @@
  * removes its correlation entry at once, so nothing leaks.
  */
 import { InvalidArgumentError, type MqttkitError, StateError } from '../errors.js';
+import { LazyMap } from '../store/lazy.js';
 import type { PublishOptions } from './client.js';
 import type { ReceivedMessage } from './message.js';
 import type { Payload } from './options.js';
@@ -35,7 +36,7 @@ export interface RequesterHost {
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
 
 export class Requester {
-  private readonly waiters = new Map<string, Waiter>();
+  private readonly waiters = new LazyMap<string, Waiter>();
   private responseTopic: string | undefined;
   private subscribed: Promise<unknown> | undefined;
 

@@ -25,6 +25,7 @@ import type {
   UnsubscribePacket,
 } from '../codec/types.js';
 import { InvalidArgumentError, type MqttkitError, StateError } from '../errors.js';
+import { LazyMap } from '../store/lazy.js';
 import { Ring } from '../store/ring.js';
 import type { Store } from '../store/types.js';
 import type { Link } from './link.js';
@@ -45,17 +46,17 @@ export interface OutboxLimits {
 
 export class Outbox {
   readonly ids = new PacketIds();
-  private readonly opOfId = new Map<number, OpId>();
-  private readonly opOfQueued = new Map<PublishPacket, OpId>();
+  private readonly opOfId = new LazyMap<number, OpId>();
+  private readonly opOfQueued = new LazyMap<PublishPacket, OpId>();
   private queuedBytes = 0;
   private readonly controlQueue: PendingControl[] = [];
-  private readonly controlInFlight = new Map<number, PendingControl>();
+  private readonly controlInFlight = new LazyMap<number, PendingControl>();
   /** Stored publishes to resend on this connection once the broker's Receive Maximum allows. */
   private readonly resend = new Ring<number>();
   /** A QoS 2 publish's PUBREC reason (e.g. 0x10 no matching subscribers), reported when PUBCOMP completes it. */
-  private readonly pubrecCodes = new Map<number, number>();
+  private readonly pubrecCodes = new LazyMap<number, number>();
   /** Filters granted by the broker, to re-subscribe when a session was lost. */
-  readonly subscriptions = new Map<string, { subscription: Subscription; properties?: SubscribeProperties }>();
+  readonly subscriptions = new LazyMap<string, { subscription: Subscription; properties?: SubscribeProperties }>();
   readonly aliases = new OutboundAliases();
 
   constructor(

@@ -4,8 +4,10 @@
  * Allocation scans (amortised O(1) while few are in use); release and lookup
  * are O(1). A Set rather than a 64 KiB bitmap keeps an idle client small.
  */
+import { LazySet } from '../store/lazy.js';
+
 export class PacketIds {
-  private readonly used = new Set<number>();
+  private readonly used = new LazySet<number>();
   private next = 1;
 
   get inUse(): number {

@@ -6,6 +6,7 @@
  * counted; a free alias goes to a topic on its second use, and when all are
  * taken an alias moves to a topic used more often than the least-used holder.
  */
+import { LazyMap } from '../store/lazy.js';
 
 /** Topics counted at most; past this the counts are halved and rare topics forgotten. */
 const MAX_COUNTED_TOPICS = 4_096;
@@ -18,9 +19,9 @@ export interface OutboundAlias {
 
 export class OutboundAliases {
   private maximum = 0;
-  private readonly byTopic = new Map<string, number>();
+  private readonly byTopic = new LazyMap<string, number>();
   private readonly topicOf: string[] = [];
-  private readonly uses = new Map<string, number>();
+  private readonly uses = new LazyMap<string, number>();
 
   /** Starts a connection whose broker accepts `maximum` aliases (its Topic Alias Maximum). */
   reset(maximum: number): void {

@@ -1,11 +1,12 @@
 /** The default store: session state in memory, lost with the process. */
 import type { PublishPacket } from '../codec/types.js';
+import { LazyMap, LazySet } from './lazy.js';
 import { Ring } from './ring.js';
 import type { OutgoingEntry, Store } from './types.js';
 
 export class MemoryStore implements Store {
-  private readonly out = new Map<number, OutgoingEntry>();
-  private readonly inc = new Set<number>();
+  private readonly out = new LazyMap<number, OutgoingEntry>();
+  private readonly inc = new LazySet<number>();
   private readonly queue = new Ring<PublishPacket>();
 
   putOutgoing(entry: OutgoingEntry): void {

@@ -3,12 +3,14 @@
  * for queues that may hold a million entries where `Array.shift` is O(n).
  */
 export class Ring<T> {
-  private items: (T | undefined)[];
+  /** Empty until the first push: an idle client keeps several rings that never fill. */
+  private items: (T | undefined)[] = [];
   private head = 0;
   private count = 0;
 
-  constructor(capacity = 16) {
-    this.items = new Array(capacity);
+  /** `capacity` reserves room up front; by default nothing is allocated until the first push. */
+  constructor(capacity = 0) {
+    if (capacity > 0) this.items = new Array(capacity);
   }
 
   get size(): number {
@@ -63,12 +65,12 @@ export class Ring<T> {
   }
 
   clear(): void {
-    this.items = new Array(16);
+    this.items = [];
     this.head = this.count = 0;
   }
 
   private grow(): void {
-    const next = new Array<T | undefined>(this.items.length * 2);
+    const next = new Array<T | undefined>(Math.max(16, this.items.length * 2));
     for (let i = 0; i < this.count; i++) next[i] = this.items[(this.head + i) % this.items.length];
     this.items = next;
     this.head = 0;
