@@ -11,11 +11,15 @@
  *
  * - encode: packet objects to bytes (`encode(p, v)` vs `mqttPacket.generate(obj, { protocolVersion })`).
  * - decode: one pre-encoded stream split into 16 KiB Buffer chunks (what a
- *   socket delivers) and decoded whole by a fresh decoder / parser per pass.
- *   Every pass must yield exactly the number of packets in the stream.
+ *   socket delivers), fed chunk by chunk to a decoder / parser; each pass over
+ *   the stream uses a fresh one and must yield exactly the stream's packets
+ *   (both decoders are also checked to agree on what the stream holds).
  *
- * Each measurement is warmed up, then run for `rounds` rounds alternating
- * which implementation goes first; the median round is reported.
+ * Each measurement is warmed up, then run for `rounds` rounds; within a round
+ * the two implementations take turns of a few tens of milliseconds (ABBA
+ * order), so a change in machine load affects both alike. The median round is
+ * reported. Run with `node --expose-gc` (as bench/run.ts does) to start every
+ * round from a collected heap.
  *
  * Usage: tsx bench/codec.ts [--quick] [--by-type] [--rounds N] [--result-file path.json]
  */
@@ -58,6 +62,7 @@ export interface CodecBenchResult {
   quick: boolean;
   rounds: number;
   roundMs: number;
+  sliceMs: number;
   streamPackets: number;
   chunkSize: number;
   mqttPacketVersion: string;
@@ -172,7 +177,29 @@ function buildStream(encoded: Buffer[], packets: number): { chunks: Buffer[]; by
   return { chunks, bytes };
 }
 
-// --- The measured passes. Each returns a number that depends on all its work. ---
+// --- The contenders: each does the workload in small steps, checking its own results. ---
+
+/** One implementation on one workload, done in small steps so that the two can take turns often. */
+interface Contender {
+  /** Does a small piece of the work; returns the packets it completed. */
+  step(): number;
+  /** Whole passes over the workload done (and verified) so far. */
+  passes(): number;
+}
+
+/** Encodes the whole pool per step; every pass must produce exactly `poolBytes` bytes. */
+function encoder(name: string, encodeAll: () => number, poolSize: number, poolBytes: number): Contender {
+  let passes = 0;
+  return {
+    step() {
+      const bytes = encodeAll();
+      if (bytes !== poolBytes) throw new Error(`${name}: encoded ${bytes} bytes, expected ${poolBytes}`);
+      passes++;
+      return poolSize;
+    },
+    passes: () => passes,
+  };
+}
 
 function encodeOurs(pool: Packet[], v: ProtocolVersion): number {
   let bytes = 0;
@@ -187,20 +214,30 @@ function encodeTheirs(pool: MqttPacket[], v: ProtocolVersion): number {
   return bytes;
 }
 
-function decodeOurs(chunks: Buffer[], v: ProtocolVersion): number {
-  const decoder = new Decoder({ protocolVersion: v });
-  let count = 0;
-  for (let i = 0; i < chunks.length; i++) {
-    decoder.feed(chunks[i]);
-    while (decoder.next()) count++;
-  }
-  if (decoder.bufferedBytes !== 0) throw new Error(`mqttkit left ${decoder.bufferedBytes} bytes undecoded`);
-  return count;
+/** A streaming decoder as the benchmark drives it: feed one chunk, get the number of packets it completed. */
+interface Feeder {
+  feed(chunk: Buffer): number;
+  /** Bytes held back at the end of the stream (must be 0). */
+  leftover(): number;
 }
 
-function decodeTheirs(chunks: Buffer[], v: ProtocolVersion): number {
+function oursFeeder(v: ProtocolVersion): Feeder {
+  const decoder = new Decoder({ protocolVersion: v });
+  return {
+    feed(chunk) {
+      let count = 0;
+      decoder.feed(chunk);
+      while (decoder.next()) count++;
+      return count;
+    },
+    leftover: () => decoder.bufferedBytes,
+  };
+}
+
+function theirsFeeder(v: ProtocolVersion): Feeder {
   const parser = mqttPacket.parser({ protocolVersion: v });
   let count = 0;
+  let left = 0;
   let failure: unknown;
   parser.on('packet', () => {
     count++;
@@ -208,11 +245,48 @@ function decodeTheirs(chunks: Buffer[], v: ProtocolVersion): number {
   parser.on('error', (err: unknown) => {
     failure ??= err;
   });
-  let left = 0;
-  for (let i = 0; i < chunks.length; i++) left = parser.parse(chunks[i]);
-  if (failure !== undefined) throw failure;
-  if (left !== 0) throw new Error(`mqtt-packet left ${left} bytes undecoded`);
-  return count;
+  return {
+    feed(chunk) {
+      const before = count;
+      left = parser.parse(chunk);
+      if (failure !== undefined) throw failure;
+      return count - before;
+    },
+    leftover: () => left,
+  };
+}
+
+/** Chunks per step: 16 chunks of 16 KiB, a few thousand packets. */
+const STEP_CHUNKS = 16;
+
+/**
+ * Decodes the stream a few chunks per step with one long-lived decoder; at the
+ * end of the stream, checks that the pass yielded every packet and starts a
+ * new pass with a fresh decoder.
+ */
+function decoder(name: string, make: () => Feeder, chunks: Buffer[], expected: number): Contender {
+  let feeder = make();
+  let next = 0;
+  let inPass = 0;
+  let passes = 0;
+  return {
+    step() {
+      let count = 0;
+      const end = Math.min(next + STEP_CHUNKS, chunks.length);
+      for (; next < end; next++) count += feeder.feed(chunks[next]);
+      inPass += count;
+      if (next === chunks.length) {
+        if (inPass !== expected) throw new Error(`${name}: a pass decoded ${inPass} packets, expected ${expected}`);
+        if (feeder.leftover() !== 0) throw new Error(`${name}: ${feeder.leftover()} bytes left undecoded at the end of the stream`);
+        passes++;
+        inPass = 0;
+        next = 0;
+        feeder = make();
+      }
+      return count;
+    },
+    passes: () => passes,
+  };
 }
 
 /** What a decoded stream held, to check both decoders saw the same packets. */
@@ -260,18 +334,16 @@ function summarizeTheirs(chunks: Buffer[], v: ProtocolVersion): string {
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
-/** Runs `pass` until `minMs` elapsed; returns packets per second. `check` sees every pass's result. */
-function timed(pass: () => number, packetsPerPass: number, minMs: number, check: (result: number) => void): number {
-  gc?.();
-  let passes = 0;
+/** Steps `c` for at least `ms`; returns the packets done and the time taken. */
+function slice(c: Contender, ms: number): { packets: number; ms: number } {
+  let packets = 0;
   const start = performance.now();
   let elapsed = 0;
   do {
-    check(pass());
-    passes++;
+    packets += c.step();
     elapsed = performance.now() - start;
-  } while (elapsed < minMs);
-  return (passes * packetsPerPass) / (elapsed / 1000);
+  } while (elapsed < ms);
+  return { packets, ms: elapsed };
 }
 
 function median(xs: number[]): number {
@@ -280,38 +352,42 @@ function median(xs: number[]): number {
   return s.length % 2 === 1 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-interface Contender {
-  pass: () => number;
-  check: (result: number) => void;
+interface Timing {
+  rounds: number;
+  /** Each implementation's share of a round. */
+  roundMs: number;
+  warmupMs: number;
+  /** Length of one turn: the implementations alternate this often. */
+  sliceMs: number;
 }
 
-/** Warms both up, then alternates them for `rounds` rounds. */
-function compare(
-  ours: Contender,
-  theirs: Contender,
-  packetsPerPass: number,
-  cfg: { rounds: number; roundMs: number; warmupMs: number },
-): { ours: number[]; theirs: number[] } {
-  timed(ours.pass, packetsPerPass, cfg.warmupMs, ours.check);
-  timed(theirs.pass, packetsPerPass, cfg.warmupMs, theirs.check);
+/**
+ * Warms both up, then runs `rounds` rounds. In a round the two take turns of
+ * `sliceMs` (in ABBA order) until each has run for `roundMs`, so a change in
+ * machine load hits both alike; a round's rate is its packets over its time.
+ */
+function compare(ours: Contender, theirs: Contender, t: Timing): { ours: number[]; theirs: number[] } {
+  slice(ours, t.warmupMs);
+  slice(theirs, t.warmupMs);
   const o: number[] = [];
-  const t: number[] = [];
-  for (let r = 0; r < cfg.rounds; r++) {
-    if (r % 2 === 0) {
-      o.push(timed(ours.pass, packetsPerPass, cfg.roundMs, ours.check));
-      t.push(timed(theirs.pass, packetsPerPass, cfg.roundMs, theirs.check));
-    } else {
-      t.push(timed(theirs.pass, packetsPerPass, cfg.roundMs, theirs.check));
-      o.push(timed(ours.pass, packetsPerPass, cfg.roundMs, ours.check));
+  const th: number[] = [];
+  for (let r = 0; r < t.rounds; r++) {
+    gc?.();
+    const acc = [
+      { c: ours, packets: 0, ms: 0 },
+      { c: theirs, packets: 0, ms: 0 },
+    ];
+    for (let turn = 0; acc[0].ms < t.roundMs || acc[1].ms < t.roundMs; turn++) {
+      // ABBA: ours, theirs, theirs, ours, ours, theirs, ...
+      const a = acc[((turn + 1) >> 1) & 1];
+      const s = slice(a.c, t.sliceMs);
+      a.packets += s.packets;
+      a.ms += s.ms;
     }
+    o.push(acc[0].packets / (acc[0].ms / 1000));
+    th.push(acc[1].packets / (acc[1].ms / 1000));
   }
-  return { ours: o, theirs: t };
-}
-
-function expectEqual(what: string, expected: number): (got: number) => void {
-  return (got) => {
-    if (got !== expected) throw new Error(`${what}: got ${got}, expected ${expected}`);
-  };
+  return { ours: o, theirs: th };
 }
 
 // --- Formatting ---
@@ -319,13 +395,25 @@ function expectEqual(what: string, expected: number): (got: number) => void {
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 const versionName = (v: 4 | 5): string => (v === 4 ? '3.1.1' : '5.0');
 
+/** A markdown table with padded columns (as biome formats markdown); `right` marks right-aligned columns. */
+export function alignedTable(header: string[], rows: string[][], right: boolean[]): string {
+  const widths = header.map((h, c) => Math.max(3, h.length, ...rows.map((r) => r[c].length)));
+  const cell = (text: string, c: number): string => (right[c] ? text.padStart(widths[c]) : text.padEnd(widths[c]));
+  const line = (cells: string[]): string => `| ${cells.map(cell).join(' | ')} |`;
+  const rule = `| ${widths.map((w, c) => (right[c] ? `${'-'.repeat(w - 1)}:` : '-'.repeat(w))).join(' | ')} |`;
+  return [line(header), rule, ...rows.map(line)].join('\n');
+}
+
 export function markdownTable(rows: CodecRow[]): string {
-  const lines = ['| Version | Operation | mqttkit (packets/s) | mqtt-packet (packets/s) | Ratio |', '| --- | --- | ---: | ---: | ---: |'];
-  for (const r of rows) {
-    const mark = r.ratio >= TARGET ? '' : ' ⚠️';
-    lines.push(`| ${versionName(r.version)} | ${r.operation} | ${fmt(r.mqttkit)} | ${fmt(r.mqttPacket)} | ${r.ratio.toFixed(2)}x${mark} |`);
-  }
-  return lines.join('\n');
+  return alignedTable(
+    ['Version', 'Operation', 'mqttkit (packets/s)', 'mqtt-packet (packets/s)', 'Ratio'],
+    rows.map((r) => {
+      const ratio = `${r.ratio.toFixed(2)}x`;
+      // Bold marks a ratio below the target.
+      return [versionName(r.version), r.operation, fmt(r.mqttkit), fmt(r.mqttPacket), r.ratio >= TARGET ? ratio : `**${ratio}**`];
+    }),
+    [false, false, true, true, true],
+  );
 }
 
 function describe(res: Omit<CodecBenchResult, 'markdown'>): string {
@@ -340,7 +428,7 @@ function describe(res: Omit<CodecBenchResult, 'markdown'>): string {
     `- Mix: every 10 packets are 5 QoS 0 PUBLISH, 2 QoS 1 PUBLISH, 2 PUBACK, 1 PINGREQ; ${PAYLOAD_SIZE}-byte payloads; topics \`devices/sensor-NNNN/telemetry\` (${TOPIC_COUNT} sensors). Both codecs produce byte-identical packets.`,
     `- encode: packet objects → bytes, ${POOL_SIZE} distinct packet objects per pass (\`encode(p, v)\` vs \`mqttPacket.generate(obj, { protocolVersion })\`).`,
     `- decode: a ${fmt(res.streamPackets)}-packet stream in ${res.chunkSize / 1024} KiB Buffer chunks, a fresh \`Decoder\` / \`mqttPacket.parser()\` per pass; every pass must yield all ${fmt(res.streamPackets)} packets.`,
-    `- ${res.rounds} rounds of ≥${res.roundMs} ms per measurement after a warm-up, implementations alternating; median shown.`,
+    `- ${res.rounds} rounds per measurement after a warm-up; in a round the implementations take turns of ${res.sliceMs} ms (ABBA order) until each has run ${res.roundMs} ms, so load changes hit both alike; median round shown.`,
     '',
     markdownTable(res.rows),
     '',
@@ -357,7 +445,8 @@ export function runCodecBench(options: CodecBenchOptions = {}): CodecBenchResult
   const roundMs = quick ? 200 : 1000;
   const warmupMs = quick ? 200 : 1000;
   const streamPackets = quick ? 100_000 : 1_000_000;
-  const cfg = { rounds, roundMs, warmupMs };
+  const sliceMs = quick ? 20 : 50;
+  const cfg: Timing = { rounds, roundMs, warmupMs, sliceMs };
   const require = createRequire(import.meta.url);
   const mqttPacketVersion = (require('mqtt-packet/package.json') as { version: string }).version;
   if (process.env.DEBUG) log(`warning: DEBUG=${process.env.DEBUG} is set; mqtt-packet's debug logging may slow it down`);
@@ -375,9 +464,8 @@ export function runCodecBench(options: CodecBenchOptions = {}): CodecBenchResult
 
     log(`v${v} encode (${POOL_SIZE} packets/pass)…`);
     const enc = compare(
-      { pass: () => encodeOurs(ours, v), check: expectEqual(`mqttkit v${v} encode bytes`, poolBytes) },
-      { pass: () => encodeTheirs(theirs, v), check: expectEqual(`mqtt-packet v${v} encode bytes`, poolBytes) },
-      POOL_SIZE,
+      encoder(`mqttkit v${v} encode`, () => encodeOurs(ours, v), POOL_SIZE, poolBytes),
+      encoder(`mqtt-packet v${v} encode`, () => encodeTheirs(theirs, v), POOL_SIZE, poolBytes),
       cfg,
     );
     rows.push(row(v, 'encode', enc));
@@ -387,12 +475,17 @@ export function runCodecBench(options: CodecBenchOptions = {}): CodecBenchResult
     const b = summarizeTheirs(chunks, v);
     if (a !== b) throw new Error(`v${v} decode: the decoders disagree on the stream\n  mqttkit:     ${a}\n  mqtt-packet: ${b}`);
     log(`v${v} decode (${fmt(streamPackets)} packets, ${(bytes / 1e6).toFixed(1)} MB, ${chunks.length} chunks/pass)…`);
-    const dec = compare(
-      { pass: () => decodeOurs(chunks, v), check: expectEqual(`mqttkit v${v} decoded packets`, streamPackets) },
-      { pass: () => decodeTheirs(chunks, v), check: expectEqual(`mqtt-packet v${v} decoded packets`, streamPackets) },
-      streamPackets,
-      cfg,
-    );
+    const oursDec = decoder(`mqttkit v${v} decode`, () => oursFeeder(v), chunks, streamPackets);
+    const theirsDec = decoder(`mqtt-packet v${v} decode`, () => theirsFeeder(v), chunks, streamPackets);
+    const dec = compare(oursDec, theirsDec, cfg);
+    // Every pass is checked when it ends; make sure each decoder finished (and so was checked on) at least one.
+    for (const [name, c] of [
+      ['mqttkit', oursDec],
+      ['mqtt-packet', theirsDec],
+    ] as const) {
+      if (c.passes() === 0) throw new Error(`${name} v${v} decode: no complete pass over the stream was verified; lengthen the rounds`);
+    }
+    log(`  (complete verified passes over the stream: mqttkit ${oursDec.passes()}, mqtt-packet ${theirsDec.passes()})`);
     rows.push(row(v, 'decode', dec));
 
     if (options.byType) {
@@ -402,19 +495,17 @@ export function runCodecBench(options: CodecBenchOptions = {}): CodecBenchResult
         const kbytes = kenc.reduce((n, x) => n + x.length, 0);
         const kours = kpool.map((c) => c.ours);
         const ktheirs = kpool.map((c) => c.theirs);
-        const short = { rounds: 3, roundMs: quick ? 100 : 300, warmupMs: quick ? 100 : 300 };
+        const short: Timing = { rounds: 3, roundMs: quick ? 100 : 300, warmupMs: quick ? 100 : 300, sliceMs: 20 };
         const e = compare(
-          { pass: () => encodeOurs(kours, v), check: expectEqual('bytes', kbytes) },
-          { pass: () => encodeTheirs(ktheirs, v), check: expectEqual('bytes', kbytes) },
-          POOL_SIZE,
+          encoder(`mqttkit v${v} ${kind} encode`, () => encodeOurs(kours, v), POOL_SIZE, kbytes),
+          encoder(`mqtt-packet v${v} ${kind} encode`, () => encodeTheirs(ktheirs, v), POOL_SIZE, kbytes),
           short,
         );
-        const n = quick ? 50_000 : 200_000;
+        const n = quick ? 20_000 : 50_000;
         const s = buildStream(kenc, n).chunks;
         const d = compare(
-          { pass: () => decodeOurs(s, v), check: expectEqual('packets', n) },
-          { pass: () => decodeTheirs(s, v), check: expectEqual('packets', n) },
-          n,
+          decoder(`mqttkit v${v} ${kind} decode`, () => oursFeeder(v), s, n),
+          decoder(`mqtt-packet v${v} ${kind} decode`, () => theirsFeeder(v), s, n),
           short,
         );
         for (const [operation, r] of [
@@ -443,6 +534,7 @@ export function runCodecBench(options: CodecBenchOptions = {}): CodecBenchResult
     quick,
     rounds,
     roundMs,
+    sliceMs,
     streamPackets,
     chunkSize: CHUNK_SIZE,
     mqttPacketVersion,
@@ -454,16 +546,11 @@ export function runCodecBench(options: CodecBenchOptions = {}): CodecBenchResult
 }
 
 function byTypeTable(res: CodecBenchResult): string {
-  const lines = [
-    '| Version | Packet | Operation | mqttkit (packets/s) | mqtt-packet (packets/s) | Ratio |',
-    '| --- | --- | --- | ---: | ---: | ---: |',
-  ];
-  for (const r of res.byType) {
-    lines.push(
-      `| ${versionName(r.version)} | ${r.kind} | ${r.operation} | ${fmt(r.mqttkit)} | ${fmt(r.mqttPacket)} | ${r.ratio.toFixed(2)}x |`,
-    );
-  }
-  return lines.join('\n');
+  return alignedTable(
+    ['Version', 'Packet', 'Operation', 'mqttkit (packets/s)', 'mqtt-packet (packets/s)', 'Ratio'],
+    res.byType.map((r) => [versionName(r.version), r.kind, r.operation, fmt(r.mqttkit), fmt(r.mqttPacket), `${r.ratio.toFixed(2)}x`]),
+    [false, false, false, true, true, true],
+  );
 }
 
 function main(argv: string[]): void {

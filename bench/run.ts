@@ -7,14 +7,15 @@
  * `<!-- <name>:start -->` and `<!-- <name>:end -->`; a run replaces only the
  * sections of the benchmarks it ran and leaves the rest of the file alone.
  *
- * Usage: npm run bench [-- --quick] [-- codec]   (names select benchmarks; default all)
+ * Usage: npm run bench [-- [--quick] [codec ...]]   (names select benchmarks; default: all)
+ *        npx tsx bench/run.ts e2e --quick              (one benchmark, short run)
  *
  * A benchmark module must accept `--result-file <path>` (and `--quick`) and
  * write JSON with at least `{ name, title, markdown }` to that path.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,10 +23,16 @@ import { fileURLToPath } from 'node:url';
 interface Benchmark {
   /** Section marker name and file name: bench/<name>.ts. */
   name: string;
+  /** Files and folders (from the repository root) whose code the benchmark measures, hashed to detect edits mid-run. */
+  sources: readonly string[];
 }
 
 /** Every benchmark, in run order. Add new ones here. */
-const BENCHMARKS: readonly Benchmark[] = [{ name: 'codec' }];
+const BENCHMARKS: readonly Benchmark[] = [
+  { name: 'codec', sources: ['src/codec', 'src/errors.ts'] },
+  // The whole client, end to end through Mosquitto (bench/e2e.ts).
+  { name: 'e2e', sources: ['src'] },
+];
 
 interface BenchOutput {
   name: string;
@@ -71,20 +78,25 @@ function listFiles(dir: string): string[] {
   return out.sort();
 }
 
-/** A hash of every file under src/, to tell whether the code changed while it was being measured. */
-function sourceHash(): string {
+/** A hash of the benchmark's source files, to tell whether the code changed while it was being measured. */
+function sourceHash(sources: readonly string[]): string {
   const hash = createHash('sha256');
-  const srcDir = path.join(root, 'src');
-  for (const f of listFiles(srcDir)) hash.update(path.relative(srcDir, f)).update('\0').update(readFileSync(f)).update('\0');
+  for (const src of sources) {
+    const abs = path.join(root, src);
+    if (!existsSync(abs)) continue;
+    const files = statSync(abs).isDirectory() ? listFiles(abs) : [abs];
+    for (const f of files) hash.update(path.relative(root, f)).update('\0').update(readFileSync(f)).update('\0');
+  }
   return hash.digest('hex').slice(0, 12);
 }
 
-function environment(command: string, srcHash: string): string {
+function environment(command: string, bench: Benchmark, srcHash: string): string {
   const cpus = os.cpus();
   const cpu = cpus.length > 0 ? `${cpus[0].model.trim()} (${cpus.length} logical CPUs)` : 'unknown';
   const commit = git(['rev-parse', '--short', 'HEAD']);
-  const dirty = git(['status', '--porcelain', '--', 'src']);
-  const source = `${commit === undefined ? 'unknown commit' : `${commit}${dirty ? ' + uncommitted changes in src/' : ''}`} (src/ content hash ${srcHash})`;
+  const dirty = git(['status', '--porcelain', '--', ...bench.sources]);
+  const measured = bench.sources.join(', ');
+  const source = `${commit === undefined ? 'unknown commit' : `${commit}${dirty ? ` + uncommitted changes in ${measured}` : ''}`} (content hash of ${measured}: ${srcHash})`;
   const load = os.loadavg();
   const busy = load[0] > cpus.length / 2 ? ' (busy machine: expect noisy numbers)' : '';
   return [
@@ -122,6 +134,13 @@ function upsertSection(doc: string, name: string, body: string): string {
   return `${doc.trimEnd()}\n\n${section}\n`;
 }
 
+/** Formats RESULTS.md the way `npm run lint` expects (biome formats markdown); best effort. */
+function formatResults(): void {
+  const biome = path.join(root, 'node_modules', '.bin', process.platform === 'win32' ? 'biome.cmd' : 'biome');
+  if (!existsSync(biome)) return;
+  spawnSync(biome, ['format', '--write', resultsFile], { cwd: root, stdio: 'ignore', shell: process.platform === 'win32' });
+}
+
 function main(): void {
   const args = process.argv.slice(2);
   const names = args.filter((a) => !a.startsWith('-'));
@@ -138,8 +157,8 @@ function main(): void {
   try {
     for (const bench of selected) {
       console.error(`\n=== ${bench.name} ===`);
-      const before = sourceHash();
-      const env = environment(command, before);
+      const before = sourceHash(bench.sources);
+      const env = environment(command, bench, before);
       let result: BenchOutput;
       try {
         result = runOne(bench, flags, tmp);
@@ -148,15 +167,17 @@ function main(): void {
         failed = true;
         continue;
       }
-      const after = sourceHash();
+      const after = sourceHash(bench.sources);
       const changed =
         after === before
           ? ''
-          : `\n- **Warning: src/ changed during this run (content hash ${before} → ${after}); rerun for trustworthy numbers.**`;
-      if (changed) console.error(`warning: src/ changed while "${bench.name}" ran; its numbers mix two versions of the code`);
+          : `\n- **Warning: ${bench.sources.join(', ')} changed during this run (content hash ${before} → ${after}); rerun for trustworthy numbers.**`;
+      if (changed)
+        console.error(`warning: ${bench.sources.join(', ')} changed while "${bench.name}" ran; its numbers mix two versions of the code`);
       const doc = existsSync(resultsFile) ? readFileSync(resultsFile, 'utf8') : HEADER;
       const body = `## ${result.title}\n\n${env}${changed}\n\n${result.markdown}`;
       writeFileSync(resultsFile, upsertSection(doc, result.name, body));
+      formatResults();
       console.error(`updated ${path.relative(root, resultsFile)} (section "${result.name}")`);
     }
   } finally {
