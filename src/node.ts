@@ -13,20 +13,22 @@ export function createClient(url: string | URL, options: ClientOptions = {}): Mq
 
 /**
  * Connects to a broker and resolves once it accepted (CONNACK success);
- * rejects with a typed error carrying the reason code otherwise.
+ * rejects with a typed error carrying the reason code otherwise, or with
+ * MQTTKIT_ERR_ABORTED when `options.signal` aborts first.
  *
  * @example
  * const client = await connect('mqtt://localhost:1883');
  * await client.publish('devices/42/temp', '21.5', { qos: 1 });
  */
-export function connect(url: string | URL, options: ClientOptions = {}): Promise<MqttClient> {
+export function connect(url: string | URL, options: ClientOptions & { signal?: AbortSignal } = {}): Promise<MqttClient> {
+  const { signal, ...clientOptions } = options;
   let client: MqttClient;
   try {
-    client = createClient(url, options);
+    client = createClient(url, clientOptions);
   } catch (err) {
     return Promise.reject(err);
   }
-  return connectWith(client);
+  return connectWith(client, signal);
 }
 
 export type { EndOptions, PublishOptions, PublishResult, SubscribeOptions } from './client/client.js';

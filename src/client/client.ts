@@ -488,12 +488,14 @@ function abortError(signal: AbortSignal): StateError {
  * with a typed error carrying the reason code when the first attempt fails;
  * the client then stops.
  */
-export function connectWith(client: MqttClient): Promise<MqttClient> {
+export function connectWith(client: MqttClient, signal?: AbortSignal): Promise<MqttClient> {
+  if (signal?.aborted) return Promise.reject(abortError(signal));
   return new Promise((resolve, reject) => {
     const cleanup = () => {
       client.off('connect', onConnect);
       client.off('reconnect', onFailure);
-      client.off('close', onClose);
+      client.off('close', onFailure);
+      signal?.removeEventListener('abort', onAbort);
     };
     const onConnect = () => {
       cleanup();
@@ -504,10 +506,11 @@ export function connectWith(client: MqttClient): Promise<MqttClient> {
       void client.end({ force: true });
       reject(e.error ?? new StateError('connect: the connection closed before CONNACK', 'MQTTKIT_ERR_CONNECTION_LOST'));
     };
-    const onClose = (e: { error?: MqttkitError }) => onFailure(e);
+    const onAbort = () => onFailure({ error: abortError(signal as AbortSignal) });
     client.on('connect', onConnect);
     client.on('reconnect', onFailure);
-    client.on('close', onClose);
+    client.on('close', onFailure);
+    signal?.addEventListener('abort', onAbort, { once: true });
     client.start();
   });
 }

@@ -3,10 +3,9 @@
  * fails at `createClient` with an error naming it, and turned into the
  * engine's options.
  */
-import type { ConnectProperties, ProtocolVersion, Will, WillProperties } from '../codec/types.js';
-import type { EngineOptions, ReconnectOptions } from '../engine/types.js';
+import type { Will, WillProperties } from '../codec/types.js';
+import type { EngineOptions } from '../engine/types.js';
 import { InvalidArgumentError } from '../errors.js';
-import type { Store } from '../store/types.js';
 import type { TlsOptions, TransportFactory } from '../transport/types.js';
 import type { Scheduler } from './scheduler.js';
 
@@ -27,36 +26,15 @@ export interface AuthChallenge {
   reasonCode: number;
 }
 
-export interface ClientOptions {
-  /** 3 = MQTT 3.1, 4 = MQTT 3.1.1, 5 = MQTT 5.0 (default 5). */
-  protocolVersion?: ProtocolVersion;
-  clientId?: string;
-  /** Clean Session / Clean Start (default true). */
-  clean?: boolean;
-  /** Seconds (default 60; 0 = off). */
-  keepAlive?: number;
-  /** Milliseconds to wait for PINGRESP (default: half the keep alive). */
-  pingTimeout?: number;
-  /** Milliseconds to open the transport and receive CONNACK (default 30 000). */
-  connectTimeout?: number;
-  /** Overrides the user name in the URL. */
-  username?: string;
+/**
+ * Everything the engine takes (protocol version, client id, keep alive,
+ * reconnect, queue bounds, store, ...; documented on EngineOptions), with a
+ * friendlier password and will, plus what only the client needs.
+ */
+export interface ClientOptions extends Omit<EngineOptions, 'password' | 'will' | 'random'> {
   /** Overrides the password in the URL. */
   password?: string | Uint8Array;
   will?: WillOptions;
-  /** MQTT 5 CONNECT properties. */
-  properties?: ConnectProperties;
-  /** Backoff settings, or `false` for no automatic reconnect. */
-  reconnect?: ReconnectOptions | false;
-  /** Re-subscribe when the broker did not keep the session (default true). */
-  resubscribe?: boolean;
-  maxQueuedMessages?: number;
-  maxQueuedBytes?: number;
-  qos0WhenOffline?: 'queue' | 'drop';
-  /** Assign outgoing Topic Aliases automatically (MQTT 5; default false). */
-  autoTopicAliases?: boolean;
-  /** Session state store (default: memory). */
-  store?: Store;
   /** TLS settings for mqtts:, tls:, ssl: URLs (certificates are verified by default). */
   tls?: TlsOptions;
   /** Opens connections; defaults to the transport for the URL's scheme. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Decoder, encode, type Packet } from '../../src/codec/index.js';
-import { createClient, type TransportFactory } from '../../src/index.js';
+import { connect, createClient, type TransportFactory } from '../../src/index.js';
 
 /** A transport that answers CONNECT with CONNACK and records every write, in memory. */
 function fakeBroker() {
@@ -61,5 +61,23 @@ describe('client publish', () => {
     await new Promise((r) => setTimeout(r, 5));
     expect(broker.sent.length).toBe(before);
     await client.end({ force: true });
+  });
+
+  it('connect() with an AbortSignal: aborting while the transport opens rejects with MQTTKIT_ERR_ABORTED and stops the client', async () => {
+    let attempts = 0;
+    const never: TransportFactory = (options) =>
+      new Promise((_resolve, reject) => {
+        attempts++;
+        options.signal?.addEventListener('abort', () => reject(new Error('aborted')));
+      });
+    const controller = new AbortController();
+    const pending = connect('mqtt://broker', { transport: never, signal: controller.signal });
+    setTimeout(() => controller.abort(), 10);
+    await expect(pending).rejects.toMatchObject({ code: 'MQTTKIT_ERR_ABORTED' });
+    await new Promise((r) => setTimeout(r, 20));
+    expect(attempts).toBe(1); // no reconnect after the abort
+    await expect(connect('mqtt://broker', { transport: never, signal: AbortSignal.abort() })).rejects.toMatchObject({
+      code: 'MQTTKIT_ERR_ABORTED',
+    });
   });
 });
