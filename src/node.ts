@@ -2,7 +2,8 @@
  * The Node.js entry point: the client with TCP and TLS transports by URL
  * scheme (mqtt:, tcp:, mqtts:, tls:, ssl:).
  */
-import { type ClientEvents, connectWith, MqttClient } from './client/client.js';
+import { type ClientEvents, MqttClient } from './client/client.js';
+import { connectWith } from './client/connect.js';
 import type { ClientOptions } from './client/options.js';
 import { transportForUrl } from './transport/index.js';
 

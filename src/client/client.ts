@@ -22,6 +22,7 @@ import type { Action, EngineEvent, Input, OpId, OpResult } from '../engine/types
 import { InvalidArgumentError, type MqttkitError, StateError } from '../errors.js';
 import { LazyMap } from '../store/lazy.js';
 import type { TransportFactory } from '../transport/types.js';
+import { abortError } from './abort.js';
 import { Connection } from './connection.js';
 import { TypedEmitter } from './events.js';
 import { ReceivedMessage } from './message.js';
@@ -477,40 +478,4 @@ function publishResult(r: OpResult & { kind: 'publish' }): PublishResult {
   if (r.reasonCode !== undefined) out.reasonCode = r.reasonCode;
   if (r.properties !== undefined) out.properties = r.properties;
   return out;
-}
-
-function abortError(signal: AbortSignal): StateError {
-  return new StateError('the operation was aborted', 'MQTTKIT_ERR_ABORTED', { cause: signal.reason });
-}
-
-/**
- * Connects and resolves once the broker accepted (CONNACK success). Rejects
- * with a typed error carrying the reason code when the first attempt fails;
- * the client then stops.
- */
-export function connectWith(client: MqttClient, signal?: AbortSignal): Promise<MqttClient> {
-  if (signal?.aborted) return Promise.reject(abortError(signal));
-  return new Promise((resolve, reject) => {
-    const cleanup = () => {
-      client.off('connect', onConnect);
-      client.off('reconnect', onFailure);
-      client.off('close', onFailure);
-      signal?.removeEventListener('abort', onAbort);
-    };
-    const onConnect = () => {
-      cleanup();
-      resolve(client);
-    };
-    const onFailure = (e: { error?: Error }) => {
-      cleanup();
-      void client.end({ force: true });
-      reject(e.error ?? new StateError('connect: the connection closed before CONNACK', 'MQTTKIT_ERR_CONNECTION_LOST'));
-    };
-    const onAbort = () => onFailure({ error: abortError(signal as AbortSignal) });
-    client.on('connect', onConnect);
-    client.on('reconnect', onFailure);
-    client.on('close', onFailure);
-    signal?.addEventListener('abort', onAbort, { once: true });
-    client.start();
-  });
 }

@@ -117,8 +117,8 @@ function allocate(size: number): Uint8Array {
  * Encodes one packet for protocol level `version` (default MQTT 5.0).
  * Throws {@link InvalidArgumentError} naming the field for anything MQTT forbids.
  *
- * Packets up to 1 KiB are views into a shared 32 KiB slab (as Node's Buffer
- * pool does): use the view, not `.buffer`, which holds other packets too.
+ * Packets up to 1 KiB are views into a shared 32 KiB slab (as Node's pooled
+ * allocations do): use the view, not `.buffer`, which holds other packets too.
  */
 export function encode(packet: Packet, version: ProtocolVersion = 5): Uint8Array {
   const remaining = measure(packet, version);

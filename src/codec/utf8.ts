@@ -121,7 +121,7 @@ export function readUtf8(buf: Uint8Array, start: number, end: number): string | 
   }
   const s = high < 0x80 ? latin1(buf, start, end) : readUtf8Slow(buf, start, end);
   if (s !== undefined) {
-    // A copy: `slice` of a Node Buffer is a view, and receive buffers get reused.
+    // A copy: `slice` of a Node socket chunk is a view, and receive buffers get reused.
     const copy = new Uint8Array(len);
     for (let i = 0; i < len; i++) copy[i] = buf[start + i];
     cacheBytes[slot] = copy;

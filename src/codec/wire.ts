@@ -183,7 +183,7 @@ export class Reader {
     return out;
   }
 
-  /** Always a plain Uint8Array (never a Node Buffer, whatever the input was), and cheaper than `subarray`. */
+  /** Always a plain Uint8Array (never the subclass Node hands in, whatever the input was), and cheaper than `subarray`. */
   private view(start: number, length: number): Uint8Array {
     return new Uint8Array(this.buf.buffer, this.buf.byteOffset + start, length);
   }
