@@ -33,7 +33,7 @@ export class Connection {
     private readonly events: ConnectionEvents,
   ) {}
 
-  /** Bytes waiting for the next flush. */
+  /** Packets waiting for the next flush. */
   get pendingWrites(): number {
     return this.batch.length;
   }

@@ -361,6 +361,4 @@ export class EngineHarness {
 }
 
 /** Hex of bytes, for byte-exact assertions. */
-export function hex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(' ');
-}
+export { spacedHex as hex } from './bytes.js';

@@ -21,6 +21,7 @@ import { tcpTransport, tlsTransport, transportForUrl } from '../../src/transport
 import { endpointOf } from '../../src/transport/node-socket.js';
 import { createTlsTransport, type TlsTransport } from '../../src/transport/tls.js';
 import type { TlsOptions, Transport, TransportFactory, TransportHandlers } from '../../src/transport/types.js';
+import { concat, hex } from '../helpers/bytes.js';
 import { describeWithMosquitto, freePorts, generateCerts, type Mosquitto, startMosquitto, type TestCerts } from '../helpers/mosquitto.js';
 
 const HOST = '127.0.0.1';
@@ -62,21 +63,10 @@ class Recorder implements TransportHandlers {
   /** Resolves once `bytes` bytes in all have arrived. */
   async bytes(bytes: number): Promise<Uint8Array> {
     if (this.received < bytes) await new Promise<void>((resolve) => this.waiters.push({ bytes, resolve }));
-    return concatBytes(this.chunks);
+    return concat(this.chunks);
   }
 }
 
-function concatBytes(chunks: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-  let offset = 0;
-  for (const c of chunks) {
-    out.set(c, offset);
-    offset += c.length;
-  }
-  return out;
-}
-
-const hex = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 const fromHex = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, 'hex'));
 const ascii = (text: string): Uint8Array => new TextEncoder().encode(text);
 const tick = (ms = 20): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
@@ -275,7 +265,7 @@ describe('tcpTransport', () => {
       chunks.push(chunk);
       if (i % 250 === 0) chunks.push(new Uint8Array(0), new Uint8Array(100_000).fill(i & 0xff));
     }
-    const sent = concatBytes(chunks);
+    const sent = concat(chunks);
     transport.write(chunks);
     const got = await rec.bytes(sent.length);
     expect(got.length).toBe(sent.length);
@@ -635,7 +625,7 @@ describeWithMosquitto('against Mosquitto', () => {
       ),
     ]);
     await rec.bytes(12);
-    expect(new TextDecoder().decode(concatBytes(rec.chunks))).toMatch(/^HTTP\/1\.1 101 /);
+    expect(new TextDecoder().decode(concat(rec.chunks))).toMatch(/^HTTP\/1\.1 101 /);
     transport.destroy();
   });
 

@@ -29,6 +29,7 @@ import { Decoder, decode, encode } from '../../src/codec/index.js';
 import type { Packet, ProtocolVersion } from '../../src/codec/types.js';
 import { InvalidArgumentError, MalformedPacketError } from '../../src/errors.js';
 import { packetArb } from '../helpers/arbitraries.js';
+import { concat, hex } from '../helpers/bytes.js';
 
 const SEED = process.env.MQTTKIT_FUZZ_SEED !== undefined ? Number(process.env.MQTTKIT_FUZZ_SEED) >>> 0 : (Date.now() * 2_654_435_761) >>> 0;
 const INPUTS = Number(process.env.MQTTKIT_FUZZ_INPUTS ?? 120_000);
@@ -54,20 +55,6 @@ const rand = prng(SEED);
 const int = (n: number): number => Math.floor(rand() * n); // 0 .. n-1
 const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)];
 const randomBytes = (n: number): Uint8Array => Uint8Array.from({ length: n }, () => int(256));
-
-function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 function varint(n: number): number[] {
   const out: number[] = [];

@@ -43,6 +43,7 @@ import { describe, expect, it } from 'vitest';
 import { decode, encode } from '../../src/codec/index.js';
 import type { Packet, PacketType, ProtocolVersion, UserProperty } from '../../src/codec/types.js';
 import { capPropertyTime, expectSame, packetArbFor, packetTypesFor } from '../helpers/arbitraries.js';
+import { hex } from '../helpers/bytes.js';
 
 capPropertyTime();
 
@@ -52,10 +53,6 @@ const RUNS = 300;
 type Obj = Record<string, unknown>;
 /** mqtt-packet's packet object, loosely typed: the converters below are its specification here. */
 type MqttObj = Obj & { cmd: string };
-
-function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
-}
 
 /** A plain Uint8Array copy (mqtt-packet hands out Buffers, which are a subclass). */
 function bytesOf(value: unknown): Uint8Array {

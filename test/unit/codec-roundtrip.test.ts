@@ -18,24 +18,11 @@ import {
   packetStreamArb,
   packetTypesFor,
 } from '../helpers/arbitraries.js';
+import { concat, hex } from '../helpers/bytes.js';
 
 capPropertyTime();
 
 const VERSIONS: readonly ProtocolVersion[] = [3, 4, 5];
-
-function hex(bytes: Uint8Array): string {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
 
 /** Feeds `chunks` one at a time through `push` and returns every packet. */
 function decodeChunks(v: ProtocolVersion, chunks: readonly Uint8Array[]): Packet[] {

@@ -15,6 +15,7 @@ import { Decoder, decode, encode, encodedSize, encodeInto } from '../../src/code
 import type { Packet, ProtocolVersion, PublishPacket, Subscription } from '../../src/codec/types.js';
 import { InvalidArgumentError, MalformedPacketError, MqttkitError } from '../../src/errors.js';
 import * as publicEntry from '../../src/index.js';
+import { spacedHex as hex } from '../helpers/bytes.js';
 
 // ---------------------------------------------------------------------------
 // helpers (independent of src/)
@@ -25,10 +26,6 @@ function h(hex: string): Uint8Array {
   const out = new Uint8Array(clean.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(clean.slice(2 * i, 2 * i + 2), 16);
   return out;
-}
-
-function hex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(' ');
 }
 
 /** A Variable Byte Integer, written here (not by the codec). */

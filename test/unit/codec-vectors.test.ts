@@ -14,6 +14,7 @@ import { describe, expect, it } from 'vitest';
 import { Decoder, decode, encode, encodedSize, encodeInto } from '../../src/codec/index.js';
 import type { Packet, ProtocolVersion, PublishPacket } from '../../src/codec/types.js';
 import { ALL_PACKET_TYPES } from '../helpers/arbitraries.js';
+import { spacedHex as hex } from '../helpers/bytes.js';
 
 // ---------------------------------------------------------------------------
 // helpers (independent of src/: plain hex parsing and printing)
@@ -24,10 +25,6 @@ function h(hex: string): Uint8Array {
   const out = new Uint8Array(clean.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = Number.parseInt(clean.slice(2 * i, 2 * i + 2), 16);
   return out;
-}
-
-function hex(bytes: Uint8Array): string {
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(' ');
 }
 
 /** ASCII text as a Uint8Array (payloads, binary data). */

@@ -113,10 +113,12 @@ export function decodeConnect(r: Reader, flags: number): ConnectPacket {
     const props = readProperties(r, 'connect');
     if (props !== undefined) packet.properties = props as ConnectProperties;
   }
+  const clientIdStart = r.pos;
   packet.clientId = r.string('clientId');
+  const clientIdBytes = r.pos - clientIdStart - 2;
   // [MQTT-3.1.3-7] on 3.1.1 an empty client id needs a clean session.
   if (v === 4 && packet.clientId.length === 0 && !packet.clean) r.fail('clientId', 'an empty client id needs Clean Session', 0x85);
-  if (v === 3 && (packet.clientId.length === 0 || new TextEncoder().encode(packet.clientId).length > V31_MAX_CLIENT_ID)) {
+  if (v === 3 && (clientIdBytes === 0 || clientIdBytes > V31_MAX_CLIENT_ID)) {
     r.fail('clientId', `MQTT 3.1 allows 1 to ${V31_MAX_CLIENT_ID} bytes`, 0x85);
   }
   if (hasWill) {
