@@ -166,31 +166,56 @@ function runChild<T>(script: string, args: string[], out: string, deadlineMs: nu
   });
 }
 
-/** Runs one cell in a child process against a fresh broker. */
-async function measureCell(p: Plan, kitArgs: string[], tmp: string, cell: Cell): Promise<void> {
-  const { pub, sub, qos, n, rounds } = cell;
+/**
+ * Runs one round of a cell in a child process against a fresh broker (its own
+ * untimed warm-up first) and adds the run to the cell.
+ */
+async function measureRound(p: Plan, kitArgs: string[], tmp: string, cell: Cell, round: number): Promise<void> {
+  const { pub, sub, qos, n } = cell;
   log(
-    `\n--- ${pub === sub ? IMPL_LABEL[pub] : `${IMPL_LABEL[pub]} publisher -> ${IMPL_LABEL[sub]} subscriber`}, QoS ${qos}, ${fmt(n)} messages ---`,
+    `\n--- ${pub === sub ? IMPL_LABEL[pub] : `${IMPL_LABEL[pub]} publisher -> ${IMPL_LABEL[sub]} subscriber`}, QoS ${qos}, ${fmt(n)} messages, round ${round} ---`,
   );
   const broker = await startBenchBroker(qos);
-  const out = path.join(tmp, `burst-${pub}-${sub}-${qos}-${n}.json`);
+  const out = path.join(tmp, `burst-${pub}-${sub}-${qos}-${n}-${round}.json`);
   const args = ['--pub', pub, '--sub', sub, '--qos', String(qos), '--url', broker.url, '--broker-pid', String(broker.pid)];
-  args.push('--sizes', String(n), '--rounds', String(rounds));
+  args.push('--sizes', String(n), '--rounds', '1');
   args.push('--timeout', String(p.timeoutS), '--warmup', String(p.warmup), ...kitArgs);
-  // The warm-up, rounds of up to LONG_ROUND_S (longer ones are not repeated), one round up to the timeout, and slack.
-  const deadline = (rounds * LONG_ROUND_S + p.timeoutS * 1.5 + 90) * 1000;
+  const deadline = (p.timeoutS * 1.5 + 90) * 1000;
   const { result, failure } = await runChild<BurstChildResult>('e2e-burst.ts', args, out, deadline);
-  cell.brokerTrouble = brokerTrouble(broker);
+  cell.brokerTrouble.push(...brokerTrouble(broker));
   await broker.stop();
   if (result === undefined) {
     cell.note = failure;
+    cell.finished = false;
     return;
   }
   const size = result.sizes[0];
-  cell.runs = size.runs;
-  cell.rate = size.rate;
-  cell.finished = size.finished;
-  cell.maxRssMb = result.maxRssMb;
+  for (const run of size.runs) cell.runs.push({ ...run, round });
+  const done = cell.runs.filter((r) => r.finished && r.rate !== undefined);
+  cell.finished = size.finished && cell.runs.every((r) => r.finished);
+  cell.rate = done.length > 0 ? median(done.map((r) => r.rate as number)) : undefined;
+  cell.maxRssMb = Math.max(cell.maxRssMb ?? 0, result.maxRssMb ?? 0) || undefined;
+}
+
+/** Whether a cell should get another round: it has not failed, and its rounds are short enough to repeat. */
+function wantsRound(cell: Cell): boolean {
+  if (cell.note !== undefined) return false;
+  const last = cell.runs.at(-1);
+  return last === undefined || (last.finished && last.totalMs <= LONG_ROUND_S * 1000);
+}
+
+/**
+ * Measures cells round by round, alternating between them (bare, mqttkit,
+ * MQTT.js, bare, ...), so that a change in the machine's other load during the
+ * run weighs on every implementation alike instead of on whichever ran then.
+ */
+async function measureInterleaved(p: Plan, kitArgs: string[], tmp: string, cells: Cell[]): Promise<void> {
+  const rounds = Math.max(0, ...cells.map((c) => c.rounds));
+  for (let round = 1; round <= rounds; round++) {
+    for (const cell of cells) {
+      if (round <= cell.rounds && wantsRound(cell)) await measureRound(p, kitArgs, tmp, cell, round);
+    }
+  }
 }
 
 async function runBurstCells(p: Plan, kitArgs: string[], tmp: string): Promise<Cell[]> {
@@ -199,6 +224,7 @@ async function runBurstCells(p: Plan, kitArgs: string[], tmp: string): Promise<C
   const lastTime = new Map<string, { n: number; ms: number }>(); // impl+qos -> median time of the last size run
   for (const qos of p.qos) {
     for (const { n, rounds } of p.sizes[qos]) {
+      const runnable: Cell[] = [];
       for (const impl of p.impls) {
         const key = `${impl}/${qos}`;
         const cell: Cell = { pub: impl, sub: impl, qos, n, rounds, runs: [], finished: false, brokerTrouble: [] };
@@ -217,7 +243,11 @@ async function runBurstCells(p: Plan, kitArgs: string[], tmp: string): Promise<C
           gaveUp.set(key, `the ${short(prev.n)} burst took ${(prev.ms / 1000).toFixed(1)} s`);
           continue;
         }
-        await measureCell(p, kitArgs, tmp, cell);
+        runnable.push(cell);
+      }
+      await measureInterleaved(p, kitArgs, tmp, runnable);
+      for (const cell of runnable) {
+        const key = `${cell.pub}/${qos}`;
         if (cell.note !== undefined) gaveUp.set(key, `the ${short(n)} burst was ${cell.note}`);
         else if (!cell.finished) gaveUp.set(key, `the ${short(n)} burst did not finish`);
         else lastTime.set(key, { n, ms: median(cell.runs.map((r) => r.totalMs)) });
@@ -226,14 +256,13 @@ async function runBurstCells(p: Plan, kitArgs: string[], tmp: string): Promise<C
   }
   if (p.impls.includes('mqttkit') && p.impls.includes('bare')) {
     for (const { qos, n, rounds } of p.mixed.filter((m) => p.qos.includes(m.qos))) {
-      for (const [pub, sub] of [
+      const pairs: [ImplName, ImplName][] = [
         ['mqttkit', 'bare'],
         ['bare', 'mqttkit'],
-      ] as [ImplName, ImplName][]) {
-        const cell: Cell = { pub, sub, qos, n, rounds, runs: [], finished: false, brokerTrouble: [] };
-        cells.push(cell);
-        await measureCell(p, kitArgs, tmp, cell);
-      }
+      ];
+      const mixed = pairs.map(([pub, sub]): Cell => ({ pub, sub, qos, n, rounds, runs: [], finished: false, brokerTrouble: [] }));
+      cells.push(...mixed);
+      await measureInterleaved(p, kitArgs, tmp, mixed);
     }
   }
   return cells;
@@ -468,7 +497,7 @@ function markdown(p: Plan, cells: Cell[], heap: { results: HeapResult[]; failure
     `mqttkit vs MQTT.js ${env.mqttjs} vs a bare \`node:net\` socket (the ceiling), through a private ${env.mosquitto} on 127.0.0.1${p.quick ? ' — **quick run (`--quick`): fewer rounds, no 1M bursts; numbers are rough**' : ''}.`,
     '',
     `- Burst: one publisher and one subscriber of the same implementation, in one Node process, MQTT 5, one topic, ${PAYLOAD_SIZE}-byte payloads, subscriber at the publisher's QoS. N publishes are issued back to back without awaiting any (mqttkit: \`client.publish()\` promises; MQTT.js: \`client.publish(..., callback)\`; bare: one pre-encoded buffer written to the socket, at most the broker's Receive Maximum of QoS 1/2 messages in flight). The clock runs from the first publish until every publish has settled (QoS 0 handed to the socket, QoS 1 PUBACK, QoS 2 PUBCOMP) and the subscriber has received all N. Counts are checked on every run (all N received, N settled, nothing failed or malformed).`,
-    `- Each (QoS, burst size, implementation) runs in a fresh Node process against a fresh broker after an untimed ${short(p.warmup)} warm-up burst, with fresh clients per round; rounds over ${LONG_ROUND_S} s are not repeated. Each run is capped at ${p.timeoutS} s (a client that blocks its event loop is killed later); larger bursts of an implementation that did not finish, or whose smaller burst extrapolates (linearly, a lower bound) past the cap, are not run.`,
+    `- Each (QoS, burst size, implementation) round runs in a fresh Node process against a fresh broker after an untimed ${short(p.warmup)} warm-up burst; the implementations take turns round by round (bare, mqttkit, MQTT.js, bare, ...), so that other load on the machine weighs on each alike; rounds over ${LONG_ROUND_S} s are not repeated. Each run is capped at ${p.timeoutS} s (a client that blocks its event loop is killed later); larger bursts of an implementation that did not finish, or whose smaller burst extrapolates (linearly, a lower bound) past the cap, are not run.`,
     `- mqttkit: ${env.mqttkitSource} (bench/e2e-build.ts says why not through tsx). Publisher \`maxQueuedMessages\` raised to the burst size (publishes beyond the broker's Receive Maximum wait in its queue, which refuses more than 100,000 by default). MQTT.js: \`messageIdProvider: new UniqueMessageIdProvider()\` on the publisher (its default provider reuses packet ids still in flight past 65,535 messages and loses callbacks), \`reconnectPeriod: 0\`.`,
     `- Broker: \`${BROKER_CONFIG.join('`, `')}\`, persistence off; for QoS 2 \`max_inflight_messages ${QOS2_INFLIGHT}\` (with 0 Mosquitto announces Receive Maximum 65,535 and scans its list of unreleased incoming QoS 2 messages per PUBLISH: a 100k QoS 2 burst then does not finish in minutes even from the bare socket; bench/e2e-broker.ts). \`max_connections\` at its default (-1, unlimited). Open files: ${env.nodeFiles ?? '?'} for Node, ${heap.brokerFiles ?? '?'} for Mosquitto (each of the ${fmt(HEAP_CLIENTS)} heap clients needs one in each).`,
     '- msg/s = N / time; a size with several rounds shows the median. This machine runs other work too: compare rows of the same run, not runs.',

@@ -1,6 +1,6 @@
 /**
- * The Node.js entry point: the client with TCP and TLS transports by URL
- * scheme (mqtt:, tcp:, mqtts:, tls:, ssl:).
+ * The Node.js entry point: the client with TCP, TLS and WebSocket transports
+ * by URL scheme (mqtt:, tcp:, mqtts:, tls:, ssl:, ws:, wss:).
  */
 import { type ClientEvents, MqttClient } from './client/client.js';
 import { connectWith } from './client/connect.js';
@@ -42,8 +42,17 @@ export { topicMatches } from './client/topic-match.js';
 export { backoff } from './engine/backoff.js';
 export { Engine, type EngineState } from './engine/engine.js';
 export type * from './engine/types.js';
+export { FileStore, type FileStoreOptions, type FileStoreRestored, type FileStoreStats, type FsyncPolicy } from './store/file.js';
 export { MemoryStore } from './store/memory.js';
 export type { OutgoingEntry, Store } from './store/types.js';
+export type { UpgradeResponse } from './transport/errors.js';
 export { createTlsTransport, tcpTransport, tlsTransport, transportForUrl } from './transport/index.js';
 export type { TlsOptions, Transport, TransportFactory, TransportHandlers, TransportOptions } from './transport/types.js';
+export type { WebSocketConstructor, WebSocketEvent, WebSocketLike } from './transport/websocket.js';
+export {
+  createNodeWebSocketTransport as createWebSocketTransport,
+  type NodeWebSocketConstructor,
+  type NodeWebSocketTransportOptions as WebSocketTransportOptions,
+  nodeWebSocketTransport as websocketTransport,
+} from './transport/websocket-node.js';
 export { type ClientEvents, MqttClient };

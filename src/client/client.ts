@@ -23,6 +23,7 @@ import { InvalidArgumentError, type MqttkitError, StateError } from '../errors.j
 import { LazyMap } from '../store/lazy.js';
 import type { TransportFactory } from '../transport/types.js';
 import { abortError } from './abort.js';
+import { connectWith } from './connect.js';
 import { Connection } from './connection.js';
 import { TypedEmitter } from './events.js';
 import { ReceivedMessage } from './message.js';
@@ -111,12 +112,14 @@ export class MqttClient extends TypedEmitter<ClientEvents> {
     this.scheduler = options.scheduler ?? platformScheduler;
     this.connection = new Connection(
       options.transport ?? defaultTransport(this.url),
-      { url: this.url, tls: options.tls, connectTimeout: options.connectTimeout },
+      { url: this.url, tls: options.tls, connectTimeout: options.connectTimeout, protocolVersion: this.engine.protocolVersion },
       {
         onOpen: () => this.input({ type: 'transport-open', now: this.scheduler.now() }),
         onData: (data) => this.input({ type: 'bytes', now: this.scheduler.now(), data }),
         onClose: (error) => this.input({ type: 'transport-closed', now: this.scheduler.now(), error }),
         onFlushed: () => this.settleWritten(),
+        onWritable: (writable) => this.input({ type: 'writable', now: this.scheduler.now(), writable }),
+        beforeWrite: () => options.store?.commit?.(),
       },
     );
     this.requester = new Requester(this, this.scheduler);
@@ -153,6 +156,21 @@ export class MqttClient extends TypedEmitter<ClientEvents> {
   /** Starts connecting (and reconnecting); `connect()` does this for you. */
   start(): void {
     this.input({ type: 'start', now: this.scheduler.now() });
+  }
+
+  /**
+   * Starts connecting and resolves on the first CONNACK success (rejects, and
+   * stops, when the first attempt fails). For a client from `createClient`:
+   * listeners attached before this call see every message, also those a
+   * persistent session delivers right after CONNACK.
+   *
+   * @example
+   * const client = createClient('mqtt://localhost:1883', { clientId: 'dev-42', clean: false });
+   * client.on('message', (m) => console.log(m.topic, m.text()));
+   * await client.connect();
+   */
+  connect(options: { signal?: AbortSignal } = {}): Promise<this> {
+    return connectWith(this, options.signal) as Promise<this>;
   }
 
   /**

@@ -17,6 +17,10 @@ export interface ConnectionEvents {
   onClose(error?: Error): void;
   /** Runs after each batch is handed to the transport (QoS 0 publishes resolve once written). */
   onFlushed(): void;
+  /** Runs before bytes go to the transport: a persistent store writes its records first (write-ahead). */
+  beforeWrite?(): void;
+  /** The transport's send buffer filled up (false) or drained (true). */
+  onWritable(writable: boolean): void;
 }
 
 export class Connection {
@@ -26,10 +30,12 @@ export class Connection {
   private batch: Uint8Array[] = [];
   private batchBytes = 0;
   private flushScheduled = false;
+  /** False from a write that found the send buffer full until the transport drains. */
+  private writable = true;
 
   constructor(
     private readonly factory: TransportFactory,
-    private readonly target: { url: URL; tls?: TlsOptions; connectTimeout?: number },
+    private readonly target: { url: URL; tls?: TlsOptions; connectTimeout?: number; protocolVersion?: 3 | 4 | 5 },
     private readonly events: ConnectionEvents,
   ) {}
 
@@ -63,6 +69,12 @@ export class Connection {
         }
         this.opening = undefined;
         this.transport = transport;
+        this.writable = true;
+        transport.onDrain = () => {
+          if (!current() || this.writable) return;
+          this.writable = true;
+          this.events.onWritable(true);
+        };
         this.events.onOpen();
       },
       (error: Error) => {
@@ -89,8 +101,14 @@ export class Connection {
       const chunks = this.batch;
       this.batch = [];
       this.batchBytes = 0;
+      this.events.beforeWrite?.();
       // Bytes for a connection that is gone are dropped: the engine resends what matters.
-      this.transport?.write(chunks);
+      const transport = this.transport;
+      if (transport !== undefined && !transport.write(chunks) && this.writable) {
+        // A peer that stops reading must not make us buffer without bound: publishes queue (bounded) until it drains.
+        this.writable = false;
+        this.events.onWritable(false);
+      }
     }
     this.events.onFlushed();
   }
@@ -102,7 +120,10 @@ export class Connection {
     this.opening = undefined;
     const transport = this.transport;
     this.transport = undefined;
-    if (transport !== undefined && this.batch.length > 0) transport.write(this.batch);
+    if (transport !== undefined && this.batch.length > 0) {
+      this.events.beforeWrite?.();
+      transport.write(this.batch);
+    }
     this.batch = [];
     this.batchBytes = 0;
     if (transport === undefined) return;

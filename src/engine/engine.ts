@@ -4,9 +4,10 @@
  * Design: `handle(input)` returns the actions the host must perform, in order.
  * The engine never touches a socket, a timer or a clock: time arrives as
  * `input.now`, timers leave as set/clear actions, bytes leave as send actions.
- * This file owns the connection's life (CONNECT/CONNACK, keep alive,
- * reconnect with backoff, graceful end); the Outbox owns what we send that
- * needs answers, the Inbox what the broker sends us. The session state they
+ * This file owns the connection's life (CONNECT/CONNACK, reconnect with
+ * backoff, graceful end); KeepAlive decides when to ping and when the link is
+ * dead, the Outbox owns what we send that needs answers, the Inbox what the
+ * broker sends us. The session state they
  * keep (in the Store) outlives every connection.
  *
  * States: idle -> opening -> connecting -> connected -> (ending) -> closed,
@@ -20,6 +21,7 @@ import { InvalidArgumentError, MalformedPacketError, MqttkitError, StateError } 
 import { MemoryStore } from '../store/memory.js';
 import { type BackoffPolicy, backoff, DEFAULT_BACKOFF } from './backoff.js';
 import { Inbox } from './inbox.js';
+import { KeepAlive } from './keepalive.js';
 import { brokerLimits, Link } from './link.js';
 import { Outbox } from './outbox.js';
 import { reasonError } from './reasons.js';
@@ -41,8 +43,7 @@ export class Engine {
   private readonly policy: BackoffPolicy | undefined;
   private readonly random: () => number;
   private clientId: string;
-  private keepAliveMs = 0;
-  private pingOutstanding = false;
+  private readonly keepAlive: KeepAlive;
   private attempt = 0;
   private connectedAt = -1;
   private endOps: OpId[] = [];
@@ -52,6 +53,7 @@ export class Engine {
     this.options = options;
     const version: ProtocolVersion = options.protocolVersion ?? 5;
     this.link = new Link(version);
+    this.keepAlive = new KeepAlive(this.link, options.pingTimeout, (error) => this.drop(error, false));
     this.clientId = options.clientId ?? '';
     const store = options.store ?? new MemoryStore();
     this.outbox = new Outbox(this.link, store, {
@@ -107,10 +109,14 @@ export class Engine {
         this.onTransportOpen();
         break;
       case 'transport-closed':
-        if (this.isLive()) this.lost(input.error === undefined ? undefined : asMqttkitError(input.error));
+        if (this.isLive()) this.lost(input.error === undefined ? this.cleanCloseError() : asMqttkitError(input.error));
         break;
       case 'timer':
         this.onTimer(input.name);
+        break;
+      case 'writable':
+        link.writable = input.writable;
+        if (input.writable) this.outbox.drain();
         break;
       case 'subscribe':
         if (this.refuseIfClosed(input.op)) break;
@@ -139,6 +145,12 @@ export class Engine {
     }
     if (this.stateValue === 'ending' && this.outbox.idle) this.finishEnd();
     return out;
+  }
+
+  /** A close with no error from the transport still has a cause the user can read (and a code to test). */
+  private cleanCloseError(): StateError {
+    const what = this.stateValue === 'connecting' ? 'before CONNACK' : 'without DISCONNECT';
+    return new StateError(`connection lost: the broker closed the connection ${what}`, 'MQTTKIT_ERR_CONNECTION_LOST', { retryable: true });
   }
 
   private isLive(): boolean {
@@ -171,6 +183,7 @@ export class Engine {
   private onTransportOpen(): void {
     if (this.stateValue !== 'opening') return;
     this.stateValue = 'connecting';
+    this.link.writable = true;
     this.decoder = this.newDecoder();
     this.inbox.aliases.reset();
     this.link.send(this.connectPacket());
@@ -194,6 +207,7 @@ export class Engine {
 
   private onBytes(data: Uint8Array): void {
     if (!this.isLive() || this.stateValue === 'opening') return;
+    this.link.lastReceived = this.link.now;
     try {
       this.decoder.feed(data);
       for (let p = this.decoder.next(); p !== undefined; p = this.decoder.next()) {
@@ -207,11 +221,7 @@ export class Engine {
   }
 
   private onPacket(p: Packet): void {
-    if (p.type !== 'pingresp' && this.pingOutstanding) {
-      // Any packet proves the link alive, even one queued ahead of a late PINGRESP.
-      this.pingOutstanding = false;
-      this.clearTimer('ping-timeout');
-    }
+    this.keepAlive.packetReceived();
     if (this.stateValue === 'connecting' && p.type !== 'connack' && p.type !== 'auth' && p.type !== 'disconnect') {
       // [MQTT-3.2.0-1] the broker's first packet is CONNACK (or AUTH).
       this.protocolViolation(new MalformedPacketError(`${p.type}: received before CONNACK`, 'type', 0x82));
@@ -240,9 +250,7 @@ export class Engine {
         this.outbox.onSuback(p);
         return;
       case 'pingresp':
-        this.pingOutstanding = false;
-        this.clearTimer('ping-timeout');
-        return;
+        return; // keepAlive.packetReceived() above
       case 'connack':
         this.onConnack(p);
         return;
@@ -282,9 +290,8 @@ export class Engine {
     this.stateValue = 'connected';
     this.connectedAt = this.link.now;
     // [MQTT-3.2.2-21] the broker's Server Keep Alive replaces ours.
-    this.keepAliveMs = (props?.serverKeepAlive ?? this.options.keepAlive ?? DEFAULT_KEEPALIVE) * 1000;
-    // Count from the CONNECT we sent, not from the CONNACK ([MQTT-3.1.2-20]).
-    if (this.keepAliveMs > 0) this.setTimer('keepalive', Math.max(0, this.keepAliveMs - (this.link.now - this.link.lastSent)));
+    // Counted from the CONNECT we sent, not from the CONNACK ([MQTT-3.1.2-20]).
+    this.keepAlive.start((props?.serverKeepAlive ?? this.options.keepAlive ?? DEFAULT_KEEPALIVE) * 1000);
     this.outbox.aliases.reset(this.options.autoTopicAliases ? this.link.broker.topicAliasMaximum : 0);
     this.link.emit({ type: 'connect', connack: p, sessionPresent: p.sessionPresent });
     this.outbox.resume(p.sessionPresent, this.options.resubscribe ?? true);
@@ -304,33 +311,12 @@ export class Engine {
   }
 
   private onTimer(name: TimerName): void {
-    const now = this.link.now;
     switch (name) {
-      case 'keepalive': {
-        if (this.stateValue !== 'connected' && this.stateValue !== 'ending') return;
-        // Reason from elapsed time, not ticks: a throttled timer that fires late still sees the truth.
-        const idle = now - this.link.lastSent;
-        if (idle >= this.keepAliveMs) {
-          this.link.send({ type: 'pingreq' });
-          if (!this.pingOutstanding) {
-            this.pingOutstanding = true;
-            this.setTimer('ping-timeout', this.options.pingTimeout ?? Math.max(1000, this.keepAliveMs / 2));
-          }
-          this.setTimer('keepalive', this.keepAliveMs);
-        } else {
-          this.setTimer('keepalive', this.keepAliveMs - idle);
-        }
+      case 'keepalive':
+        if (this.stateValue === 'connected' || this.stateValue === 'ending') this.keepAlive.onTimer();
         return;
-      }
       case 'ping-timeout':
-        if (this.pingOutstanding && this.isLive()) {
-          this.drop(
-            new StateError(`keepalive: no PINGRESP within ${now - this.link.lastSent} ms`, 'MQTTKIT_ERR_KEEPALIVE_TIMEOUT', {
-              retryable: true,
-            }),
-            false,
-          );
-        }
+        if (this.isLive()) this.keepAlive.onPingTimeout();
         return;
       case 'connect-timeout':
         if (this.stateValue === 'connecting') {
@@ -415,7 +401,7 @@ export class Engine {
 
   private stopTimers(): void {
     for (const name of ['keepalive', 'ping-timeout', 'connect-timeout', 'end-timeout'] as const) this.clearTimer(name);
-    this.pingOutstanding = false;
+    this.keepAlive.stop();
   }
 
   /** The broker broke the protocol: tell it why (MQTT 5 DISCONNECT with the reason), then drop. */

@@ -54,6 +54,7 @@ export class Inbox {
         this.link.push({ type: 'deliver', message });
         return undefined;
       case 1:
+        if (this.store.hasIncoming(id)) return this.idInUse(id);
         this.link.push({ type: 'deliver', message });
         this.link.send({ type: 'puback', packetId: id });
         return undefined;
@@ -69,6 +70,20 @@ export class Inbox {
         this.link.send({ type: 'pubrec', packetId: id });
         return undefined;
     }
+  }
+
+  /**
+   * A QoS 1 PUBLISH under an id whose QoS 2 exchange still awaits PUBREL: the broker reused an id in
+   * use ([MQTT-2.2.1-4]), so our session states disagree. MQTT 5 has an answer for exactly this,
+   * PUBACK 0x91 (Packet Identifier in use), which ends that message without delivering it and keeps
+   * the connection; MQTT 3.1.1 can only close it ([MQTT-4.8.0-1]).
+   */
+  private idInUse(id: number): MalformedPacketError | undefined {
+    const error = new MalformedPacketError(`publish: packet id ${id} is still in use by a QoS 2 message awaiting PUBREL`, 'packetId', 0x82);
+    if (this.link.version !== 5) return error;
+    this.link.emit({ type: 'error', error });
+    this.link.send({ type: 'puback', packetId: id, reasonCode: 0x91 });
+    return undefined;
   }
 
   onPubrel(p: PubrelPacket): void {

@@ -50,7 +50,11 @@ export class Link {
   now = 0;
   /** Time of the last packet sent, for keep alive. */
   lastSent = 0;
+  /** Time of the last bytes received, for keep alive: silence from the broker is how a stalled link shows. */
+  lastReceived = 0;
   connected = false;
+  /** Whether the transport takes more bytes now; while its send buffer is full, publishes wait in the queue. */
+  writable = true;
   broker: BrokerLimits = UNLIMITED;
 
   constructor(public version: ProtocolVersion) {}

@@ -9,6 +9,16 @@
  * UNSUBSCRIBE have their own small queue and go first after a (re)connect.
  * Packet ids are allocated when a packet is sent, never while queued, and
  * released only when its exchange completes.
+ *
+ * Restored state: a store opened from disk (FileStore) already holds entries
+ * when the Outbox is built. Their ids are claimed at once, so no new publish
+ * reuses one; they are resent (session present) or published again (session
+ * lost) after CONNACK, ahead of the queue, exactly like entries of an earlier
+ * connection. Their publish() promises died with the old process: such
+ * caller-less publishes complete silently, a failure (a reason code >= 0x80,
+ * or a broker that cannot take them any more) is reported as an 'error'
+ * event, and a closing client keeps them in the store rather than dropping
+ * them (nobody was told they failed).
  */
 import { encode, encodedSize } from '../codec/encode.js';
 import { isSharedFilter } from '../codec/topics.js';
@@ -163,7 +173,7 @@ export class Outbox {
   }
 
   private canSend(qos: number): boolean {
-    if (!this.link.connected) return false;
+    if (!this.link.connected || !this.link.writable) return false;
     if (qos === 0) return true;
     return this.resend.size === 0 && this.store.outgoingCount < this.link.broker.receiveMaximum && this.ids.inUse < 65_535;
   }
@@ -211,7 +221,7 @@ export class Outbox {
   private send(p: PublishPacket, op: OpId | undefined): void {
     const problem = this.brokerProblem(p);
     if (problem !== undefined) {
-      this.link.fail(op, problem);
+      this.failPublish(op, problem);
       return;
     }
     let id = 0;
@@ -225,13 +235,13 @@ export class Outbox {
       bytes = encode(alias === undefined ? p : withAlias(p, alias), this.link.version);
     } catch (err) {
       if (id !== 0) this.ids.release(id);
-      this.link.fail(op, err as MqttkitError);
+      this.failPublish(op, err as MqttkitError);
       return;
     }
     // [MQTT-3.2.2-15] nothing larger than the broker's Maximum Packet Size.
     if (bytes.length > this.link.broker.maximumPacketSize) {
       if (id !== 0) this.ids.release(id);
-      this.link.fail(
+      this.failPublish(
         op,
         new InvalidArgumentError(
           `payload: the packet would be ${bytes.length} bytes; the broker accepts at most ${this.link.broker.maximumPacketSize}`,
@@ -320,11 +330,17 @@ export class Outbox {
     const op = this.opOfId.get(id);
     this.opOfId.delete(id);
     if (reasonCode !== undefined && reasonCode >= 0x80) {
-      this.link.fail(op, reasonError(packet, reasonCode, properties?.reasonString));
+      this.failPublish(op, reasonError(packet, reasonCode, properties?.reasonString));
     } else {
       this.link.settle(op, { kind: 'publish', reasonCode, properties });
     }
     this.drain();
+  }
+
+  /** Rejects a publish's promise; one nobody waits for (restored from a store, or aborted after it was sent) is reported as an event. */
+  private failPublish(op: OpId | undefined, error: MqttkitError): void {
+    if (op === undefined) this.link.emit({ type: 'error', error });
+    else this.link.fail(op, error);
   }
 
   onSuback(p: SubackPacket | UnsubackPacket): void {
@@ -412,11 +428,15 @@ export class Outbox {
     for (const op of this.opOfId.values()) this.link.fail(op, error);
     for (const c of this.controlQueue) this.link.fail(c.op, error);
     for (const c of this.controlInFlight.values()) this.link.fail(c.op, error);
-    this.opOfQueued.clear();
     this.opOfId.clear();
-    // A rejected publish must never go out later: empty the queue (in-flight ones stay; they may already be delivered).
-    while (this.store.dequeue() !== undefined);
-    this.queuedBytes = 0;
+    // A rejected publish must never go out later: take it out of the queue (in-flight ones stay; they may already be
+    // delivered). Queued publishes nobody waits for (restored from a store) were never failed to anyone: they stay.
+    for (let i = 0, n = this.opOfQueued.size > 0 ? this.store.queuedCount : 0; i < n; i++) {
+      const p = this.store.dequeue() as PublishPacket;
+      if (this.opOfQueued.has(p)) this.queuedBytes -= p.payload.length;
+      else this.store.enqueue(p);
+    }
+    this.opOfQueued.clear();
     this.controlQueue.length = 0;
     for (const id of this.controlInFlight.keys()) this.ids.release(id);
     this.controlInFlight.clear();

@@ -92,6 +92,8 @@ export type Input =
   | { type: 'timer'; now: number; name: TimerName }
   /** The transport wrote what it was given (settles QoS 0 publishes). */
   | { type: 'written'; now: number }
+  /** The transport's send buffer filled up (false) or drained (true): publishes wait in the queue meanwhile. */
+  | { type: 'writable'; now: number; writable: boolean }
   | { type: 'publish'; now: number; op: OpId; topic: string; payload: Uint8Array; options: PublishOptions }
   | { type: 'subscribe'; now: number; op: OpId; request: SubscribeRequest }
   | { type: 'unsubscribe'; now: number; op: OpId; topicFilters: string[]; properties?: { userProperties?: UserProperty[] } }

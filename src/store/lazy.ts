@@ -68,4 +68,8 @@ export class LazySet<T> {
   clear(): void {
     this.set = undefined;
   }
+
+  values(): IterableIterator<T> {
+    return (this.set ?? (NO_ENTRIES as unknown as Set<T>)).values();
+  }
 }

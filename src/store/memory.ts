@@ -47,6 +47,11 @@ export class MemoryStore implements Store {
     return this.inc.size;
   }
 
+  /** Incoming QoS 2 ids awaiting PUBREL (for persistent stores writing a snapshot). */
+  incoming(): Iterable<number> {
+    return this.inc.values();
+  }
+
   enqueue(packet: PublishPacket): void {
     this.queue.push(packet);
   }
@@ -69,6 +74,11 @@ export class MemoryStore implements Store {
 
   get queuedCount(): number {
     return this.queue.size;
+  }
+
+  /** The offline queue, front first. */
+  queued(): Iterable<PublishPacket> {
+    return this.queue;
   }
 
   clearSession(): void {

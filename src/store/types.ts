@@ -5,8 +5,15 @@
  *
  * Design: the engine calls these methods synchronously as its state changes;
  * a persistent store records each change (writing behind, with its own
- * durability policy) and hands the state back through `load` after a restart.
- * All backends behave alike because they hold the same plain records.
+ * durability policy) and holds the state it loaded when it was opened, so an
+ * engine built on it starts where the last process stopped (the Outbox reads
+ * it in its constructor). All backends behave alike because they replay the
+ * same plain operations.
+ *
+ * Write-ahead: a persistent store must have written its records before the
+ * packets they justify reach the network, or a crash could leave the broker
+ * ahead of the store (a QoS 2 PUBLISH sent again under a new id after its
+ * PUBREL left). The client calls `commit()` before every network write.
  */
 import type { PublishPacket } from '../codec/types.js';
 
@@ -43,4 +50,13 @@ export interface Store {
 
   /** Forgets the session: outgoing and incoming state (the queue is kept). */
   clearSession(): void;
+
+  /**
+   * Persistent stores: hands every change recorded so far to the operating
+   * system now (synchronously), so it survives the process being killed.
+   * Hosts call it before writing the engine's bytes to the network.
+   */
+  commit?(): void;
+  /** Persistent stores: writes what is pending, makes it durable and releases the store (the opener calls it). */
+  close?(): Promise<void>;
 }

@@ -14,7 +14,14 @@
  * - `MQTTKIT_ERR_TLS_HANDSHAKE` any other TLS failure while opening (no shared protocol
  *   version or cipher, not a TLS server, ...). Not retryable: these are configuration mismatches.
  * - `MQTTKIT_ERR_ABORTED` the caller's AbortSignal fired (not retryable: the caller said stop)
- * - `MQTTKIT_ERR_TRANSPORT` anything else (retryable)
+ * - `MQTTKIT_ERR_WEBSOCKET_UPGRADE` the server answered the WebSocket upgrade with an HTTP
+ *   status instead of 101 (`cause` is an {@link UpgradeResponse}). Retryable only for 408,
+ *   429 and 5xx (a proxy whose broker is restarting); 401, 403, 404 and the rest need a
+ *   change on one side or the other.
+ * - `MQTTKIT_ERR_WEBSOCKET_PROTOCOL` the server upgraded without agreeing to the MQTT
+ *   subprotocol (`mqtt`, or `mqttv3.1` for MQTT 3.1). Not retryable: it is not an MQTT endpoint.
+ * - `MQTTKIT_ERR_TRANSPORT` anything else (retryable), including a browser WebSocket that
+ *   failed to open: browsers hide why (refused, DNS, TLS and HTTP errors all look alike).
  */
 
 import { ConnectionError } from '../errors.js';
@@ -163,4 +170,49 @@ export function abortedError(target: string, reason: unknown): ConnectionError {
 /** Our own timer ran out before the transport opened. */
 export function connectTimeoutError(target: string, ms: number, what: string): ConnectionError {
   return new ConnectionError(`${what} ${target} did not complete within ${ms} ms`, 'MQTTKIT_ERR_CONNECT_TIMEOUT');
+}
+
+/** The HTTP response that refused a WebSocket upgrade: the `cause` of MQTTKIT_ERR_WEBSOCKET_UPGRADE. */
+export interface UpgradeResponse {
+  status: number;
+  statusText: string;
+  headers: Record<string, string | string[] | undefined>;
+}
+
+/** The server answered the upgrade request with `response.status` instead of 101 Switching Protocols. */
+export function upgradeRefusedError(target: string, response: UpgradeResponse): ConnectionError {
+  const { status, statusText } = response;
+  const retryable = status === 408 || status === 429 || status >= 500;
+  const text = `${status}${statusText === '' ? '' : ` ${statusText}`}`;
+  return new ConnectionError(`WebSocket upgrade to ${target} refused with HTTP ${text}`, 'MQTTKIT_ERR_WEBSOCKET_UPGRADE', {
+    cause: response,
+    retryable,
+  });
+}
+
+/** The server's answer named no subprotocol, or one we did not offer. */
+export function subprotocolError(target: string, offered: string, chosen: string | undefined): ConnectionError {
+  const got = chosen === undefined || chosen === '' ? 'none' : `"${chosen}"`;
+  return new ConnectionError(
+    `WebSocket server ${target} did not accept the MQTT subprotocol "${offered}" (it chose ${got}): is this an MQTT endpoint?`,
+    'MQTTKIT_ERR_WEBSOCKET_PROTOCOL',
+    { retryable: false },
+  );
+}
+
+/** A WebSocket that failed to open without saying why (what browsers report, by design). */
+export function webSocketFailedError(target: string, cause: unknown): ConnectionError {
+  return new ConnectionError(
+    `WebSocket connection to ${target} failed (the server is unreachable, refused the upgrade, or its TLS certificate is not trusted)`,
+    'MQTTKIT_ERR_TRANSPORT',
+    { cause },
+  );
+}
+
+/** An open WebSocket closed with a code other than a normal closure. */
+export function webSocketClosedError(target: string, code: number, reason: string): ConnectionError {
+  const why = reason === '' ? '' : `: ${reason}`;
+  return code === 1006
+    ? new ConnectionError(`WebSocket connection to ${target} was lost (close code 1006)`, 'MQTTKIT_ERR_CONNECTION_RESET')
+    : new ConnectionError(`WebSocket connection to ${target} closed with code ${code}${why}`, 'MQTTKIT_ERR_TRANSPORT');
 }

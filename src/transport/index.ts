@@ -1,14 +1,16 @@
 /**
  * Node transports and the URL-scheme lookup. Node only: this module imports
- * node:net and node:tls (the browser entry will use WebSocket alone).
+ * node:net, node:tls and `ws` (the browser entry uses browser.ts instead).
  */
 
 import { InvalidArgumentError } from '../errors.js';
 import { tcpTransport } from './tcp.js';
 import { tlsTransport } from './tls.js';
 import type { TransportFactory } from './types.js';
+import { nodeWebSocketTransport } from './websocket-node.js';
 
-export { DEFAULT_CONNECT_TIMEOUT } from './node-socket.js';
+export type { UpgradeResponse } from './errors.js';
+export { DEFAULT_CONNECT_TIMEOUT } from './options.js';
 export { DEFAULT_TCP_PORT, tcpTransport } from './tcp.js';
 export {
   createTlsTransport,
@@ -19,10 +21,17 @@ export {
   tlsTransport,
 } from './tls.js';
 export type { TlsOptions, Transport, TransportFactory, TransportHandlers, TransportOptions } from './types.js';
+export type { WebSocketConstructor, WebSocketEvent, WebSocketLike, WebSocketTransportOptions } from './websocket.js';
+export {
+  createNodeWebSocketTransport,
+  type NodeWebSocketConstructor,
+  type NodeWebSocketTransportOptions,
+  nodeWebSocketTransport,
+} from './websocket-node.js';
 
-const SUPPORTED = 'mqtt:, tcp:, mqtts:, tls:, ssl:';
+const SUPPORTED = 'mqtt:, tcp:, mqtts:, tls:, ssl:, ws:, wss:';
 
-/** The transport for a URL's scheme: mqtt: and tcp: use TCP; mqtts:, tls: and ssl: use TLS. */
+/** The transport for a URL's scheme: mqtt: and tcp: use TCP; mqtts:, tls: and ssl: TLS; ws: and wss: WebSocket (`ws`). */
 export function transportForUrl(url: URL): TransportFactory {
   switch (url.protocol) {
     case 'mqtt:':
@@ -32,10 +41,10 @@ export function transportForUrl(url: URL): TransportFactory {
     case 'tls:':
     case 'ssl:':
       return tlsTransport;
+    case 'ws:':
+    case 'wss:':
+      return nodeWebSocketTransport;
     default:
-      throw new InvalidArgumentError(
-        `unsupported URL scheme "${url.protocol}" in url ${url.href}: supported are ${SUPPORTED} (ws: and wss: are not supported yet)`,
-        'url',
-      );
+      throw new InvalidArgumentError(`unsupported URL scheme "${url.protocol}" in url ${url.href}: supported are ${SUPPORTED}`, 'url');
   }
 }

@@ -7,10 +7,10 @@
 import { isIP, type Socket } from 'node:net';
 import { InvalidArgumentError, MqttkitError } from '../errors.js';
 import { abortedError, connectTimeoutError, toConnectionError } from './errors.js';
+import { connectTimeoutOf } from './options.js';
 import type { Transport, TransportHandlers, TransportOptions } from './types.js';
 
-/** Default for {@link TransportOptions.connectTimeout}. */
-export const DEFAULT_CONNECT_TIMEOUT = 30_000;
+export { connectTimeoutOf, DEFAULT_CONNECT_TIMEOUT } from './options.js';
 
 /** After `end()` has flushed and sent FIN, wait this long for the peer's FIN before destroying. */
 export const END_TIMEOUT = 5_000;
@@ -20,9 +20,14 @@ export const END_TIMEOUT = 5_000;
  * neighbours; longer ones are handed to the socket as they are (no copy).
  */
 const COALESCE_BELOW = 1024;
-
-/** setTimeout's largest delay; longer timeouts would fire at once. */
-const MAX_TIMER = 2 ** 31 - 1;
+/**
+ * Bytes Node may hold for a socket (beyond what the kernel took) before
+ * write() reports the buffer full. Node's own mark (16 KiB) is passed by any
+ * one coalesced batch even when the kernel takes it at once; this one is
+ * passed only when the peer really stops reading. Node sets its need-drain
+ * flag well below it, so 'drain' follows once the buffer empties.
+ */
+const SEND_BUFFER_LIMIT = 1024 * 1024;
 
 /** Where to connect, taken from the URL. */
 export interface Endpoint {
@@ -43,15 +48,6 @@ export function endpointOf(url: URL, defaultPort: number): Endpoint {
     throw new InvalidArgumentError(`the URL ${url.href} has an invalid port ${url.port}`, 'url');
   }
   return { host, port, target: isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}` };
-}
-
-/** The connect timeout in ms; 0 or Infinity turns it off. */
-export function connectTimeoutOf(options: TransportOptions): number {
-  const ms = options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT;
-  if (typeof ms !== 'number' || Number.isNaN(ms) || ms < 0) {
-    throw new InvalidArgumentError(`connectTimeout must be a number of milliseconds >= 0, got ${String(ms)}`, 'connectTimeout');
-  }
-  return ms === Number.POSITIVE_INFINITY ? 0 : Math.min(ms, MAX_TIMER);
 }
 
 /**
@@ -108,8 +104,10 @@ export class NodeSocketTransport<S extends Socket = Socket> implements Transport
     const socket = this.socket;
     if (this.state !== 'open' || socket.destroyed || socket.writableEnded) return false;
     const n = chunks.length;
-    if (n === 1) return socket.write(chunks[0]);
-    let ok = !socket.writableNeedDrain;
+    if (n === 1) {
+      socket.write(chunks[0]);
+      return socket.writableLength < SEND_BUFFER_LIMIT;
+    }
     let corked = false;
     let i = 0;
     while (i < n) {
@@ -129,10 +127,10 @@ export class NodeSocketTransport<S extends Socket = Socket> implements Transport
         socket.cork();
         corked = true;
       }
-      ok = socket.write(out);
+      socket.write(out);
     }
     if (corked) socket.uncork();
-    return ok;
+    return socket.writableLength < SEND_BUFFER_LIMIT;
   }
 
   end(): void {

@@ -94,11 +94,11 @@ class SessionCache {
 type Pem = string | Uint8Array;
 
 /** A Uint8Array as a Buffer over the same memory (node:tls's types want Buffers). */
-function pem(value: Pem): string | Buffer {
+export function pem(value: Pem): string | Buffer {
   return typeof value === 'string' ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
 }
 
-function pems(value: Pem | Pem[]): string | Buffer | Array<string | Buffer> {
+export function pems(value: Pem | Pem[]): string | Buffer | Array<string | Buffer> {
   return Array.isArray(value) ? value.map(pem) : pem(value);
 }
 

@@ -53,6 +53,12 @@ export interface TransportOptions {
   signal?: AbortSignal;
   /** TLS settings for mqtts:, tls:, ssl: and wss:. */
   tls?: TlsOptions;
+  /**
+   * The MQTT version the connection will carry (3 = 3.1, 4 = 3.1.1, 5).
+   * Byte-stream transports ignore it; WebSocket names it in the handshake
+   * (subprotocol `mqttv3.1` for 3.1, `mqtt` otherwise), before any MQTT byte.
+   */
+  protocolVersion?: 3 | 4 | 5;
 }
 
 /** TLS settings; certificates are verified unless `rejectUnauthorized` is false. */

@@ -235,3 +235,36 @@ describe('engine: broker limits from CONNACK, honoured before sending', () => {
     expect(h.takeSent()).toEqual([]);
   });
 });
+
+describe('engine: a transport whose send buffer is full', () => {
+  it('publishes wait in the queue (within its bounds) until the transport drains; acks and pings still go out', () => {
+    const h = connected({}, { maxQueuedMessages: 2 });
+    h.publish('a', 'x', { qos: 1 });
+    h.feed({ type: 'writable', writable: false });
+    h.publish('b', 'x', { qos: 1 });
+    const q0 = h.publish('c', 'x', { qos: 0 });
+    const overflow = h.publish('d', 'x', { qos: 1 });
+    expect(topics(h)).toEqual(['a']);
+    expect(h.engine.queuedCount).toBe(2);
+    expect(h.failed.get(overflow)).toMatchObject({ code: 'MQTTKIT_ERR_QUEUE_FULL' });
+    // The broker's traffic is still answered: a QoS 1 PUBLISH gets its PUBACK.
+    h.brokerSends({ type: 'publish', topic: 'in', payload: new Uint8Array(0), qos: 1, packetId: 7, retain: false, dup: false });
+    expect(h.takeSent()).toMatchObject([{ type: 'puback', packetId: 7 }]);
+    h.feed({ type: 'writable', writable: true });
+    expect(topics(h)).toEqual(['b', 'c']);
+    expect(h.failed.get(q0)).toBeUndefined();
+    expect(h.settled.has(q0)).toBe(true);
+    expect(h.engine.queuedCount).toBe(0);
+  });
+
+  it('a new connection starts writable', () => {
+    const h = connected();
+    h.feed({ type: 'writable', writable: false });
+    h.transportClosed(new Error('reset'));
+    h.advance(60_000);
+    h.acceptConnection();
+    h.takeSent();
+    h.publish('a', 'x', { qos: 1 });
+    expect(topics(h)).toEqual(['a']);
+  });
+});
