@@ -37,6 +37,10 @@ export interface WebServer {
 export async function startWebServer(config: DashboardConfig, port: number, host = '127.0.0.1'): Promise<WebServer> {
   const server: Server = createServer((req, res) => {
     const route = (req.url ?? '/').split('?')[0];
+    if (route === '/favicon.ico') {
+      res.writeHead(204).end();
+      return;
+    }
     if (route === '/config.json') {
       res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(config));
       return;

@@ -108,11 +108,20 @@ export class MqttClient extends TypedEmitter<ClientEvents> {
     super();
     this.url = parseUrl(url);
     this.options = options;
-    this.engine = new Engine(engineOptions(this.url, options));
+    const engine = new Engine(engineOptions(this.url, options));
+    this.engine = engine;
     this.scheduler = options.scheduler ?? platformScheduler;
     this.connection = new Connection(
       options.transport ?? defaultTransport(this.url),
-      { url: this.url, tls: options.tls, connectTimeout: options.connectTimeout, protocolVersion: this.engine.protocolVersion },
+      {
+        url: this.url,
+        tls: options.tls,
+        connectTimeout: options.connectTimeout,
+        // Read at each connection attempt: with protocolVersion 'auto' it changes while negotiating.
+        get protocolVersion() {
+          return engine.protocolVersion;
+        },
+      },
       {
         onOpen: () => this.input({ type: 'transport-open', now: this.scheduler.now() }),
         onData: (data) => this.input({ type: 'bytes', now: this.scheduler.now(), data }),

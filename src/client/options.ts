@@ -110,8 +110,9 @@ export function engineOptions(url: URL, options: ClientOptions): EngineOptions {
     if (!KNOWN.has(key)) throw new InvalidArgumentError(`options.${key}: unknown option`, `options.${key}`);
   }
   const v = options.protocolVersion ?? 5;
-  if (v !== 3 && v !== 4 && v !== 5)
-    throw new InvalidArgumentError(`options.protocolVersion: must be 3, 4 or 5, got ${String(v)}`, 'options.protocolVersion');
+  if (v !== 3 && v !== 4 && v !== 5 && v !== 'auto') {
+    throw new InvalidArgumentError(`options.protocolVersion: must be 3, 4, 5 or 'auto', got ${String(v)}`, 'options.protocolVersion');
+  }
   for (const key of ['keepAlive', 'pingTimeout', 'connectTimeout', 'maxQueuedMessages', 'maxQueuedBytes', 'highWaterMark'] as const) {
     nonNegativeInt(options[key], `options.${key}`);
   }

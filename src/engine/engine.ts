@@ -23,6 +23,7 @@ import { type BackoffPolicy, backoff, DEFAULT_BACKOFF } from './backoff.js';
 import { Inbox } from './inbox.js';
 import { KeepAlive } from './keepalive.js';
 import { brokerLimits, Link } from './link.js';
+import { generatedClientId, olderVersion } from './negotiate.js';
 import { Outbox } from './outbox.js';
 import { reasonError } from './reasons.js';
 import type { Action, EngineOptions, Input, OpId, TimerName } from './types.js';
@@ -45,13 +46,16 @@ export class Engine {
   private clientId: string;
   private readonly keepAlive: KeepAlive;
   private attempt = 0;
+  /** protocolVersion 'auto' until a broker accepted a version. */
+  private negotiating: boolean;
   private connectedAt = -1;
   private endOps: OpId[] = [];
   private endPacket: DisconnectPacket | undefined;
 
   constructor(options: EngineOptions = {}) {
     this.options = options;
-    const version: ProtocolVersion = options.protocolVersion ?? 5;
+    const version: ProtocolVersion = options.protocolVersion === 'auto' ? 5 : (options.protocolVersion ?? 5);
+    this.negotiating = options.protocolVersion === 'auto';
     this.link = new Link(version);
     this.keepAlive = new KeepAlive(this.link, options.pingTimeout, (error) => this.drop(error, false));
     this.clientId = options.clientId ?? '';
@@ -109,6 +113,8 @@ export class Engine {
         this.onTransportOpen();
         break;
       case 'transport-closed':
+        // A broker that does not know the version may just close after our CONNECT.
+        if (this.stateValue === 'connecting' && this.offerOlderVersion()) break;
         if (this.isLive()) this.lost(input.error === undefined ? this.cleanCloseError() : asMqttkitError(input.error));
         break;
       case 'timer':
@@ -274,10 +280,16 @@ export class Engine {
     this.clearTimer('connect-timeout');
     const v = this.link.version;
     const code = v === 5 ? p.reasonCode : connackReturnCodeToReasonCode(p.reasonCode);
+    if (code === 0x84 && this.offerOlderVersion()) return;
     if (code !== 0) {
-      this.drop(reasonError('connack', code, p.properties?.reasonString), false);
+      const error = reasonError('connack', code, p.properties?.reasonString);
+      if (code === 0x84 && this.options.protocolVersion !== 'auto') {
+        error.message += ` (the broker does not take MQTT ${v === 5 ? '5.0' : v === 4 ? '3.1.1' : '3.1'}; protocolVersion 'auto' falls back to older versions)`;
+      }
+      this.drop(error, false);
       return;
     }
+    this.negotiating = false;
     // [MQTT-3.2.2-4] a session we asked to start clean cannot be present.
     if (p.sessionPresent && (this.options.clean ?? true)) {
       this.protocolViolation(new MalformedPacketError('connack: Session Present after a Clean Start', 'sessionPresent', 0x82));
@@ -397,6 +409,22 @@ export class Engine {
     this.link.emit({ type: 'close' });
     for (const op of this.endOps) this.link.settle(op, { kind: 'end' });
     this.endOps = [];
+  }
+
+  /**
+   * protocolVersion 'auto': the broker refused our version; reconnect at once
+   * offering the next older one. False when not negotiating or none is left.
+   */
+  private offerOlderVersion(): boolean {
+    const older = this.negotiating ? olderVersion(this.link.version) : undefined;
+    if (older === undefined) return false;
+    this.link.version = older;
+    if (this.clientId === '' && (older === 3 || this.options.clean === false)) this.clientId = generatedClientId(this.random);
+    this.stopTimers();
+    this.link.push({ type: 'close-transport' });
+    this.stateValue = 'opening';
+    this.link.push({ type: 'open-transport' });
+    return true;
   }
 
   private stopTimers(): void {

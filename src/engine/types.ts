@@ -36,8 +36,11 @@ export interface ReconnectOptions {
 }
 
 export interface EngineOptions {
-  /** 3 = MQTT 3.1, 4 = MQTT 3.1.1, 5 = MQTT 5.0 (default 5). */
-  protocolVersion?: ProtocolVersion;
+  /**
+   * 3 = MQTT 3.1, 4 = MQTT 3.1.1, 5 = MQTT 5.0 (default 5). `'auto'` offers 5.0, then 3.1.1,
+   * then 3.1 when the broker refuses the version, and keeps what it accepted for reconnections.
+   */
+  protocolVersion?: ProtocolVersion | 'auto';
   /** Empty lets the broker assign one (MQTT 5 returns it in CONNACK). */
   clientId?: string;
   /** Clean Session / Clean Start (default true). */

@@ -15,6 +15,7 @@ const $ = (id) => document.getElementById(id);
 // --- state ---
 const status = new Map(devices.map((d) => [d, 'unknown']));
 const latest = new Map();
+const firmwares = new Map();
 let selected = devices[0];
 let received = 0;
 let receivedThisSecond = 0;
@@ -84,7 +85,8 @@ function renderDevices() {
       li.dataset.status = status.get(name);
       li.classList.toggle('selected', name === selected);
       const reading = latest.get(name);
-      li.innerHTML = `<span class="dot"></span><span>${name}</span><span class="value">${reading ? `${reading.temperature.toFixed(1)} °C` : ''}</span>`;
+      const firmware = firmwares.has(name) ? ` <small class="muted">fw ${firmwares.get(name)}</small>` : '';
+      li.innerHTML = `<span class="dot"></span><span>${name}${firmware}</span><span class="value">${reading ? `${reading.temperature.toFixed(1)} °C` : ''}</span>`;
       li.onclick = () => select(name);
       return li;
     }),
@@ -115,10 +117,11 @@ const charts = METRICS.map(({ key, title }) => {
       legend: { show: false },
       scales: { x: { time: true } },
       axes: [
-        { stroke: '#7d8a99', grid: { stroke: '#253040' } },
+        // Whole seconds: readings come once a second.
+        { stroke: '#7d8a99', grid: { stroke: '#253040' }, incrs: [1, 2, 5, 10, 15, 30, 60] },
         { stroke: '#7d8a99', grid: { stroke: '#253040' } },
       ],
-      series: [{}, ...devices.map((d, i) => ({ label: d, stroke: color(i), width: 1, spanGaps: true }))],
+      series: [{}, ...devices.map((d, i) => ({ label: d, stroke: color(i), spanGaps: true, ...emphasis(d) }))],
     },
     [[], ...devices.map(() => [])],
     el,
@@ -127,13 +130,16 @@ const charts = METRICS.map(({ key, title }) => {
   return chart;
 });
 
+/** The selected device's line stands out. */
+function emphasis(device) {
+  return device === selected ? { width: 3, alpha: 1 } : { width: 1, alpha: 0.35 };
+}
+
 function restyle(chart) {
   devices.forEach((d, i) => {
-    const s = chart.series[i + 1];
-    s.width = d === selected ? 3 : 1;
-    s.alpha = d === selected ? 1 : 0.35;
+    Object.assign(chart.series[i + 1], emphasis(d));
   });
-  chart.redraw(false);
+  chart.redraw();
 }
 
 function plot() {
@@ -190,7 +196,11 @@ follow(`${prefix}/+/telemetry`, 0, (m) => {
   received++;
   receivedThisSecond++;
   stats.telemetry++;
-  record(deviceOf(m.topic), m.json());
+  const device = deviceOf(m.topic);
+  record(device, m.json());
+  // MQTT 5 user properties ride along with each reading (the fleet sets its firmware version).
+  const firmware = m.properties?.userProperties?.find(([name]) => name === 'firmware');
+  if (firmware) firmwares.set(device, firmware[1]);
 });
 follow(`${prefix}/+/status`, 1, (m) => {
   status.set(deviceOf(m.topic), m.text());
