@@ -19,6 +19,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, w
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { upsertSection } from './sections.js';
 
 interface Benchmark {
   /** Section marker name and file name: bench/<name>.ts. */
@@ -121,17 +122,6 @@ function runOne(bench: Benchmark, passThrough: string[], tmp: string): BenchOutp
     throw new Error(`benchmark "${bench.name}" failed (exit ${child.status ?? child.signal}); RESULTS.md not updated for it`);
   }
   return JSON.parse(readFileSync(out, 'utf8')) as BenchOutput;
-}
-
-/** Replaces the section between the benchmark's markers, or appends one. */
-function upsertSection(doc: string, name: string, body: string): string {
-  const start = `<!-- ${name}:start -->`;
-  const end = `<!-- ${name}:end -->`;
-  const section = `${start}\n${body.trim()}\n${end}`;
-  const i = doc.indexOf(start);
-  const j = doc.indexOf(end);
-  if (i !== -1 && j > i) return doc.slice(0, i) + section + doc.slice(j + end.length);
-  return `${doc.trimEnd()}\n\n${section}\n`;
 }
 
 /** Formats RESULTS.md the way `npm run lint` expects (biome formats markdown); best effort. */

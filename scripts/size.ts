@@ -23,6 +23,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
+import { upsertSection } from '../bench/sections.js';
 
 const KB = 1000;
 
@@ -71,17 +72,6 @@ async function measureConnect(): Promise<Measured> {
 
 const kb = (bytes: number): string => `${(bytes / KB).toFixed(1)} KB`;
 const grouped = (bytes: number): string => bytes.toLocaleString('en-US');
-
-/** Replaces the section between `<!-- size:start -->` and `<!-- size:end -->`, or appends one (as bench/run.ts does). */
-function upsertSection(doc: string, name: string, body: string): string {
-  const start = `<!-- ${name}:start -->`;
-  const end = `<!-- ${name}:end -->`;
-  const section = `${start}\n${body.trim()}\n${end}`;
-  const i = doc.indexOf(start);
-  const j = doc.indexOf(end);
-  if (i !== -1 && j > i) return doc.slice(0, i) + section + doc.slice(j + end.length);
-  return `${doc.trimEnd()}\n\n${section}\n`;
-}
 
 function commit(): string {
   try {

@@ -2,6 +2,7 @@
 import { StateError } from '../errors.js';
 import { abortError } from './abort.js';
 import type { MqttClient } from './client.js';
+import type { ClientOptions } from './options.js';
 
 /**
  * Connects and resolves once the broker accepted (CONNACK success). Rejects
@@ -33,4 +34,23 @@ export function connectWith(client: MqttClient, signal?: AbortSignal): Promise<M
     signal?.addEventListener('abort', onAbort, { once: true });
     client.start();
   });
+}
+
+/**
+ * An entry point's `connect(url, options)`: a client made by `create` (the
+ * entry's `createClient`), connected; a bad URL or option rejects.
+ */
+export function connectNew(
+  create: (url: string | URL, options: ClientOptions) => MqttClient,
+  url: string | URL,
+  options: ClientOptions & { signal?: AbortSignal },
+): Promise<MqttClient> {
+  const { signal, ...clientOptions } = options;
+  let client: MqttClient;
+  try {
+    client = create(url, clientOptions);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  return connectWith(client, signal);
 }
