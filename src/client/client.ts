@@ -32,56 +32,149 @@ import { Requester, type RequestOptions } from './request.js';
 import { platformScheduler, type Scheduler } from './scheduler.js';
 import { Subscription } from './subscription.js';
 
+/**
+ * The events of {@link MqttClient} and their arguments: `client.on(name, listener)` is typed from this map.
+ * Listeners run synchronously, in the order added; an `error` event with no listener is dropped (it does not
+ * throw as Node's EventEmitter would), so listen to it where background failures matter.
+ *
+ * @example
+ * ```ts
+ * client.on('connect', ({ sessionPresent }) => console.log('connected, session kept:', sessionPresent));
+ * client.on('reconnect', ({ attempt, delay, error }) => console.log(`retry #${attempt} in ${delay} ms`, error?.message));
+ * client.on('offline', () => console.log('offline; publishes now queue'));
+ * client.on('close', ({ error }) => console.log('stopped for good', error?.code));
+ * client.on('error', (err) => console.error(err.code, err.message));
+ * ```
+ */
 export interface ClientEvents {
   /** CONNACK accepted (first connection and every reconnection). */
-  connect: [{ sessionPresent: boolean; connack: ConnackPacket }];
+  connect: [
+    {
+      /** False when the broker kept no session: subscriptions made before are re-sent unless `resubscribe` is off. */
+      sessionPresent: boolean;
+      /** The whole CONNACK, with the broker's MQTT 5 limits in `properties`. */
+      connack: ConnackPacket;
+    },
+  ];
+  /**
+   * Every message received, whatever subscription it matched (also those a persistent session delivers before
+   * any `subscribe()` call). Subscriptions iterate over their own matching messages in addition.
+   */
   message: [ReceivedMessage];
   /** A reconnect is scheduled in `delay` ms. */
-  reconnect: [{ attempt: number; delay: number; error?: Error }];
+  reconnect: [
+    {
+      /** Attempts since the last stable connection, from 1. */
+      attempt: number;
+      /** Milliseconds until the attempt (random, capped: see `ReconnectOptions`). */
+      delay: number;
+      /** Why the last connection or attempt failed. */
+      error?: Error;
+    },
+  ];
   /** The connection was lost (a reconnect may follow). */
-  offline: [{ error?: Error }];
+  offline: [
+    {
+      /** Why; absent when the client itself closed (`end()`). */
+      error?: Error;
+    },
+  ];
   /** The client stopped for good: `end()` or an error retrying cannot fix. */
-  close: [{ error?: MqttkitError }];
+  close: [
+    {
+      /** Absent after `end()`; otherwise the error that stopped the client (e.g. MQTTKIT_ERR_NOT_AUTHORIZED). */
+      error?: MqttkitError;
+    },
+  ];
   /** The broker broke the protocol, or a background operation failed. */
   error: [MqttkitError];
   /** The broker sent DISCONNECT (MQTT 5: with reason code and maybe a Server Reference). */
   disconnect: [DisconnectPacket];
 }
 
+/** Options of {@link MqttClient.publish}. */
 export interface PublishOptions {
+  /** Delivery guarantee (default 0). The promise resolves when it is met; see {@link MqttClient.publish}. */
   qos?: QoS;
+  /** Keep the message as the topic's last value for future subscribers (default false). An empty retained payload clears it. */
   retain?: boolean;
+  /** MQTT 5 properties (user properties, message expiry, content type, ...); an InvalidArgumentError on 3.1/3.1.1. */
   properties?: PublishProperties;
+  /**
+   * Aborting rejects the promise with MQTTKIT_ERR_ABORTED. A message still in the offline queue is then never
+   * sent; one already sent cannot be taken back, and its QoS flow completes unobserved.
+   */
   signal?: AbortSignal;
 }
 
+/**
+ * What a publish resolves to: empty for QoS 0 and on MQTT 3.1/3.1.1; on MQTT 5 the broker's success code and
+ * properties when it sent any (failures reject with a ReasonCodeError instead).
+ */
 export interface PublishResult {
   /** MQTT 5 reason code from PUBACK/PUBREC (e.g. 0x10 no matching subscribers). */
   reasonCode?: number;
-  properties?: PublishProperties & { reasonString?: string };
+  /** The ack's MQTT 5 properties: user properties, and a Reason String in `reasonString`. */
+  properties?: PublishProperties & {
+    /** The broker's human-readable note on the ack, for logs. */
+    reasonString?: string;
+  };
 }
 
+/** Options of {@link MqttClient.subscribe}; they apply to every filter of the call. */
 export interface SubscribeOptions {
+  /** Highest QoS to receive matching messages with (default 0); the broker may grant less (see `reasonCodes`). */
   qos?: QoS;
+  /** MQTT 5: do not receive the messages this client publishes itself (default false; not allowed on `$share/`). */
   noLocal?: boolean;
+  /** MQTT 5: keep the RETAIN flag of forwarded messages as the publisher set it (default false: cleared). */
   retainAsPublished?: boolean;
+  /** MQTT 5: retained messages at subscribe time: 0 always (default), 1 only for a new subscription, 2 never. */
   retainHandling?: 0 | 1 | 2;
+  /** MQTT 5 SUBSCRIBE properties (user properties; a subscription identifier is set for you when the broker allows). */
   properties?: SubscribeProperties;
+  /** Aborting rejects with MQTTKIT_ERR_ABORTED; a SUBSCRIBE already sent may still take effect at the broker. */
   signal?: AbortSignal;
 }
 
+/** Options of {@link MqttClient.end}. */
 export interface EndOptions {
-  /** Close now instead of waiting for in-flight messages to be acknowledged. */
+  /** Close now instead of waiting for in-flight messages to be acknowledged (default false). */
   force?: boolean;
-  /** MQTT 5 DISCONNECT reason code (0x04 sends the will). */
+  /** MQTT 5 DISCONNECT reason code (default 0, normal; 0x04 has the broker publish the will). */
   reasonCode?: number;
+  /** MQTT 5 DISCONNECT properties, e.g. a new `sessionExpiryInterval` in seconds. */
   properties?: DisconnectProperties;
 }
 
 type SyncDecision = Action & { type: 'settle' | 'fail' };
 type Pending = { resolve: (r: unknown) => void; reject: (e: MqttkitError) => void; cleanup?: () => void };
 
+/**
+ * An MQTT client: one logical connection to one broker that reconnects by itself, with promises that always
+ * settle, typed events ({@link ClientEvents}) and subscriptions you can `for await`. Get one from `connect()`
+ * (connected) or `createClient()` (not yet).
+ *
+ * While offline, publishes wait in a bounded queue and are sent on reconnection; QoS 1/2 messages in flight are
+ * resent as MQTT requires. Every method either does what it says or rejects with a typed error
+ * ({@link MqttkitError} and its subclasses, with a stable `code`).
+ *
+ * @example
+ * ```ts
+ * import { connect } from 'mqttkit';
+ *
+ * const client = await connect('mqtt://localhost:1883', { clientId: 'sensor-42', will: { topic: 'status/sensor-42', payload: 'offline', retain: true } });
+ * await client.publish('status/sensor-42', 'online', { retain: true });
+ * const sub = await client.subscribe('commands/sensor-42/#', { qos: 1 });
+ * for await (const message of sub) {
+ *   console.log(message.topic, message.text());
+ *   if (message.text() === 'stop') break; // leaving the loop unsubscribes
+ * }
+ * await client.end();
+ * ```
+ */
 export class MqttClient extends TypedEmitter<ClientEvents> {
+  /** The broker URL, parsed (credentials in it are used for CONNECT unless `username`/`password` are given). */
   readonly url: URL;
   private readonly engine: Engine;
   private readonly scheduler: Scheduler;
@@ -104,6 +197,11 @@ export class MqttClient extends TypedEmitter<ClientEvents> {
   private resolveBatchWritten: ((r: PublishResult) => void) | undefined;
   private nextSubscriptionId = 1;
 
+  /**
+   * Prefer `createClient()` or `connect()`, which pass the platform's transports. `defaultTransport` picks the
+   * transport for the URL when `options.transport` is not given. Throws InvalidArgumentError for a bad URL or
+   * option, naming it.
+   */
   constructor(url: string | URL, options: ClientOptions, defaultTransport: (url: URL) => TransportFactory) {
     super();
     this.url = parseUrl(url);
@@ -139,10 +237,15 @@ export class MqttClient extends TypedEmitter<ClientEvents> {
     return this.engine.state;
   }
 
+  /** Whether a connection is up and accepted right now (state `connected`). */
   get connected(): boolean {
     return this.engine.state === 'connected';
   }
 
+  /**
+   * The protocol level in use: 3 (MQTT 3.1), 4 (3.1.1) or 5. With `protocolVersion: 'auto'` it is 5 until a
+   * broker accepted an older version, and then stays what was negotiated.
+   */
   get protocolVersion(): 3 | 4 | 5 {
     return this.engine.protocolVersion;
   }
@@ -185,6 +288,18 @@ export class MqttClient extends TypedEmitter<ClientEvents> {
   /**
    * Publishes a message. Resolves when the delivery guarantee is met: QoS 0
    * once written to the transport, QoS 1 on PUBACK, QoS 2 on PUBCOMP.
+   * While offline the message waits in the queue (QoS 0 too, unless `qos0WhenOffline: 'drop'`). Rejects with
+   * InvalidArgumentError for a bad topic or payload (nothing is queued), StateError MQTTKIT_ERR_QUEUE_FULL when
+   * the offline queue is full, ReasonCodeError when the broker refuses it (MQTT 5, code >= 0x80), and
+   * MQTTKIT_ERR_CLIENT_CLOSED when the client ends first.
+   *
+   * @example
+   * ```ts
+   * await client.publish('sensors/42/temp', JSON.stringify({ celsius: 21.5 }), {
+   *   qos: 1,
+   *   properties: { contentType: 'application/json', userProperties: [['unit', 'C']] },
+   * });
+   * ```
    */
   publish(topic: string, payload: Payload, options: PublishOptions = {}): Promise<PublishResult> {
     let bytes: Uint8Array;
@@ -208,6 +323,15 @@ export class MqttClient extends TypedEmitter<ClientEvents> {
    * Subscribes to one or more topic filters. Resolves (after SUBACK) to a
    * Subscription: its `reasonCodes` hold the granted QoS per filter, and it is
    * an async iterable of the matching messages. Rejects if every filter was refused.
+   * Messages are buffered from the moment SUBSCRIBE is sent, so retained messages that arrive before the
+   * SUBACK are not lost. The subscription is renewed after a reconnection that lost the session.
+   *
+   * @example
+   * ```ts
+   * const sub = await client.subscribe(['sensors/+/temp', 'sensors/+/humidity'], { qos: 1 });
+   * if (sub.reasonCodes.some((code) => code >= 0x80)) console.warn('some filters were refused', sub.reasonCodes);
+   * for await (const message of sub) console.log(message.topic, message.json());
+   * ```
    */
   async subscribe(filters: string | string[], options: SubscribeOptions = {}): Promise<Subscription> {
     const list = typeof filters === 'string' ? [filters] : filters;
@@ -245,13 +369,25 @@ export class MqttClient extends TypedEmitter<ClientEvents> {
     }
   }
 
-  /** Unsubscribes from topic filters; resolves with the reason codes (MQTT 5) after UNSUBACK. */
+  /**
+   * Unsubscribes from topic filters; resolves with the reason codes (MQTT 5) after UNSUBACK.
+   * On MQTT 3.1/3.1.1 it resolves with an empty array. Subscriptions whose filters are all removed end their
+   * iteration. Prefer {@link Subscription.unsubscribe}, which keeps a filter that another live subscription still
+   * uses.
+   *
+   * @example
+   * ```ts
+   * const codes = await client.unsubscribe('sensors/+/temp'); // [0] on MQTT 5, [] before
+   * ```
+   */
   async unsubscribe(
     filters: string | string[],
     options: { properties?: { userProperties?: UserProperty[] }; signal?: AbortSignal } = {},
   ): Promise<number[]> {
     const list = typeof filters === 'string' ? [filters] : filters;
     if (!Array.isArray(list) || list.length === 0) throw new InvalidArgumentError('filters: give at least one topic filter', 'filters');
+    // Only the subscriptions this UNSUBSCRIBE covers: one made while it is in flight comes after it on the wire and stays.
+    const covered = [...this.subscriptions].filter((sub) => sub.topicFilters.every((f) => list.includes(f)));
     const result = await this.op<OpResult>(options.signal, {
       type: 'unsubscribe',
       now: this.scheduler.now(),
@@ -259,11 +395,9 @@ export class MqttClient extends TypedEmitter<ClientEvents> {
       topicFilters: list,
       properties: options.properties,
     });
-    for (const sub of this.subscriptions) {
-      if (sub.topicFilters.every((f) => list.includes(f))) {
-        this.subscriptions.delete(sub);
-        sub.end();
-      }
+    for (const sub of covered) {
+      this.subscriptions.delete(sub);
+      sub.end();
     }
     return result.kind === 'unsubscribe' ? result.reasonCodes : [];
   }
@@ -280,12 +414,38 @@ export class MqttClient extends TypedEmitter<ClientEvents> {
   /**
    * MQTT 5 request/response: publishes with a Response Topic and Correlation
    * Data and resolves with the matching response message.
+   * The client subscribes once to a private response topic (`mqttkit/responses/<random>`) on first use. Rejects
+   * with StateError MQTTKIT_ERR_NOT_SUPPORTED on MQTT 3.1/3.1.1, MQTTKIT_ERR_TIMEOUT when no response came within
+   * `timeout` (default 30 s), MQTTKIT_ERR_ABORTED when `signal` aborts.
+   *
+   * @example
+   * ```ts
+   * // Requester
+   * const reply = await client.request('devices/42/commands', JSON.stringify({ reboot: true }), { qos: 1, timeout: 5_000 });
+   * console.log(reply.json());
+   *
+   * // Responder (another client)
+   * for await (const req of await device.subscribe('devices/42/commands', { qos: 1 })) {
+   *   const { responseTopic, correlationData } = req.properties ?? {};
+   *   if (responseTopic) await device.publish(responseTopic, '{"ok":true}', { properties: { correlationData } });
+   * }
+   * ```
    */
   request(topic: string, payload: Payload, options: RequestOptions = {}): Promise<ReceivedMessage> {
     return this.requester.request(topic, payload, options);
   }
 
-  /** Re-authenticates (MQTT 5 enhanced authentication) with the method given at connect. */
+  /**
+   * Re-authenticates (MQTT 5 enhanced authentication) with the method given at connect.
+   * Sends AUTH (0x19) with `data`; the broker's challenges go to `options.onAuth`, failures to the `error` event
+   * or a DISCONNECT. Throws (synchronously) InvalidArgumentError when not on MQTT 5 or no
+   * `properties.authenticationMethod` was given.
+   *
+   * @example
+   * ```ts
+   * client.reauthenticate(new TextEncoder().encode(freshToken));
+   * ```
+   */
   reauthenticate(data?: Uint8Array): void {
     if (this.protocolVersion !== 5)
       throw new InvalidArgumentError('reauthenticate: enhanced authentication needs MQTT 5', 'protocolVersion');
@@ -304,6 +464,13 @@ export class MqttClient extends TypedEmitter<ClientEvents> {
    * Disconnects and stops reconnecting. By default waits for in-flight
    * messages to be acknowledged; `force` closes at once. Pending operations
    * then reject with MQTTKIT_ERR_CLIENT_CLOSED.
+   * The wait is bounded by `connectTimeout` (default 30 s). While offline it closes at once, and publishes still
+   * queued reject too. Resolves once the client is closed (after the `close` event, for a started client).
+   *
+   * @example
+   * ```ts
+   * process.once('SIGINT', () => void client.end().then(() => process.exit(0)));
+   * ```
    */
   async end(options: EndOptions = {}): Promise<void> {
     this.connection.abortOpening();

@@ -105,6 +105,20 @@ describeWithMosquitto('MqttClient against Mosquitto', () => {
     },
   );
 
+  it('a subscription made while an UNSUBSCRIBE of the same filter is in flight stays open and gets messages', { timeout: 10_000 }, async () => {
+    const client = await pool.connect(broker.url, opts(5));
+    const topic = unique('resub');
+    const first = await client.subscribe(topic, { qos: 1 });
+    const leaving = first.unsubscribe();
+    // SUBSCRIBE follows the UNSUBSCRIBE on the wire, so the broker ends with the new subscription in place.
+    const second = await client.subscribe(topic, { qos: 1 });
+    await leaving;
+    expect(second.closed).toBe(false);
+    await client.publish(topic, 'still here', { qos: 1 });
+    const next = await second[Symbol.asyncIterator]().next();
+    expect(next.value?.text()).toBe('still here');
+  });
+
   it('v5: a QoS 1 PUBACK with success carries reason code 0 (publish resolves with reasonCode 0)', { timeout: 10_000 }, async () => {
     const topic = unique('puback');
     const subscriber = await pool.connect(broker.url, opts(5));
