@@ -9,20 +9,45 @@ import { InvalidArgumentError } from '../errors.js';
 import type { TlsOptions, TransportFactory } from '../transport/types.js';
 import type { Scheduler } from './scheduler.js';
 
+/**
+ * A message payload as you may pass it: a string is sent as UTF-8; any Uint8Array (Node's binary type included)
+ * and an ArrayBuffer are sent as their bytes, without a copy. To send JSON, `JSON.stringify` it first.
+ */
 export type Payload = string | Uint8Array | ArrayBuffer;
 
+/**
+ * The Last Will: a message the broker publishes for this client when the connection is lost without a clean
+ * `end()`, typically a retained "offline" status next to a retained "online" published after connecting.
+ *
+ * @example
+ * ```ts
+ * const client = await connect('mqtt://localhost:1883', {
+ *   clientId: 'pump-7',
+ *   will: { topic: 'status/pump-7', payload: 'offline', qos: 1, retain: true, properties: { willDelayInterval: 10 } },
+ * });
+ * await client.publish('status/pump-7', 'online', { qos: 1, retain: true });
+ * ```
+ */
 export interface WillOptions {
+  /** Topic the broker publishes the will to (no wildcards). */
   topic: string;
+  /** The will's payload. */
   payload: Payload;
+  /** QoS of the will (default 0). */
   qos?: 0 | 1 | 2;
+  /** Whether the broker retains the will (default false). */
   retain?: boolean;
+  /** MQTT 5 will properties, e.g. `willDelayInterval` in seconds; an InvalidArgumentError on 3.1/3.1.1. */
   properties?: WillProperties;
 }
 
 /** What the AUTH handler receives from the broker and answers with (MQTT 5 enhanced authentication). */
 export interface AuthChallenge {
+  /** The authentication method, as given in `properties.authenticationMethod`. */
   method: string;
+  /** The broker's challenge data for this step, if it sent any. */
   data?: Uint8Array;
+  /** The AUTH packet's reason code: 0x18 (continue authentication). */
   reasonCode: number;
 }
 
@@ -30,12 +55,29 @@ export interface AuthChallenge {
  * Everything the engine takes (protocol version, client id, keep alive,
  * reconnect, queue bounds, store, ...; documented on EngineOptions), with a
  * friendlier password and will, plus what only the client needs.
+ * All options are optional; an unknown or ill-typed one throws an InvalidArgumentError naming it when the client
+ * is created.
+ *
+ * @example
+ * ```ts
+ * const client = await connect('mqtts://broker.example:8883', {
+ *   clientId: 'gateway-3',
+ *   clean: false,
+ *   properties: { sessionExpiryInterval: 3600 },
+ *   username: 'gateway-3',
+ *   password: process.env.MQTT_PASSWORD,
+ *   keepAlive: 30,
+ *   reconnect: { initialDelay: 500, maxDelay: 60_000 },
+ *   tls: { ca: readFileSync('ca.pem', 'utf8') },
+ * });
+ * ```
  */
 export interface ClientOptions extends Omit<EngineOptions, 'password' | 'will' | 'random'> {
-  /** Overrides the password in the URL. */
+  /** Overrides the password in the URL. A string is sent as UTF-8. */
   password?: string | Uint8Array;
+  /** The Last Will the broker publishes if this client disappears (see {@link WillOptions}). */
   will?: WillOptions;
-  /** TLS settings for mqtts:, tls:, ssl: URLs (certificates are verified by default). */
+  /** TLS settings for mqtts:, tls:, ssl: URLs, and wss: on Node (certificates are verified by default). */
   tls?: TlsOptions;
   /** Opens connections; defaults to the transport for the URL's scheme. */
   transport?: TransportFactory;
@@ -64,6 +106,7 @@ const KNOWN = new Set<string>([
   'maxQueuedBytes',
   'qos0WhenOffline',
   'autoTopicAliases',
+  'maxInFlight',
   'store',
   'tls',
   'transport',
@@ -116,6 +159,10 @@ export function engineOptions(url: URL, options: ClientOptions): EngineOptions {
   for (const key of ['keepAlive', 'pingTimeout', 'connectTimeout', 'maxQueuedMessages', 'maxQueuedBytes', 'highWaterMark'] as const) {
     nonNegativeInt(options[key], `options.${key}`);
   }
+  const inFlight = options.maxInFlight;
+  if (inFlight !== undefined && (typeof inFlight !== 'number' || !Number.isInteger(inFlight) || inFlight < 1 || inFlight > 65_535)) {
+    throw new InvalidArgumentError(`options.maxInFlight: must be an integer from 1 to 65535, got ${String(inFlight)}`, 'options.maxInFlight');
+  }
   if (options.keepAlive !== undefined && options.keepAlive > 65_535) {
     throw new InvalidArgumentError('options.keepAlive: at most 65535 seconds', 'options.keepAlive');
   }
@@ -147,6 +194,7 @@ export function engineOptions(url: URL, options: ClientOptions): EngineOptions {
     maxQueuedBytes: options.maxQueuedBytes,
     qos0WhenOffline: options.qos0WhenOffline,
     autoTopicAliases: options.autoTopicAliases,
+    maxInFlight: options.maxInFlight,
     store: options.store,
   };
   // 3.1 needs a client id; 3.1.1 needs one unless the session is clean ([MQTT-3.1.3-7]).

@@ -28,12 +28,40 @@ import { Outbox } from './outbox.js';
 import { reasonError } from './reasons.js';
 import type { Action, EngineOptions, Input, OpId, TimerName } from './types.js';
 
+/**
+ * Where the engine is in a connection's life: `idle` (not started), `opening` (transport being opened),
+ * `connecting` (CONNECT sent, awaiting CONNACK), `connected`, `ending` (graceful end waiting for acks),
+ * `waiting` (for the reconnect timer), `closed` (for good).
+ */
 export type EngineState = 'idle' | 'opening' | 'connecting' | 'connected' | 'ending' | 'waiting' | 'closed';
 
 const DEFAULT_KEEPALIVE = 60;
 const DEFAULT_CONNECT_TIMEOUT = 30_000;
 const DEFAULT_STABLE_AFTER = 10_000;
+/** See EngineOptions.maxInFlight: MQTT 3.1/3.1.1 brokers cannot say how many they take. */
+const DEFAULT_IN_FLIGHT_BEFORE_V5 = 20;
 
+/**
+ * The MQTT protocol engine, sans-IO: feed it {@link Input}s with {@link Engine.handle} and carry out the {@link
+ * Action}s it returns, in order. It owns CONNECT/CONNACK, packet ids, the QoS 1/2 flows both ways, resends, keep
+ * alive, flow control, topic aliases, the offline queue and reconnect backoff, but no socket, timer or clock:
+ * time comes in as `input.now`, so every rule can be tested with a virtual clock. The {@link MqttClient} is such
+ * a host; write your own to run MQTT over an unusual transport or event loop.
+ *
+ * @example
+ * ```ts
+ * const engine = new Engine({ protocolVersion: 4, clientId: 'sim-1', keepAlive: 30 });
+ * const run = (input: Input) => {
+ *   for (const action of engine.handle(input)) {
+ *     if (action.type === 'open-transport') queueMicrotask(() => run({ type: 'transport-open', now: clock.now() }));
+ *     else if (action.type === 'send') wire.write(action.bytes);
+ *     else if (action.type === 'deliver') console.log(action.message.topic);
+ *   }
+ * };
+ * run({ type: 'start', now: clock.now() });
+ * wire.onData((data) => run({ type: 'bytes', now: clock.now(), data }));
+ * ```
+ */
 export class Engine {
   private stateValue: EngineState = 'idle';
   private readonly link: Link;
@@ -52,6 +80,10 @@ export class Engine {
   private endOps: OpId[] = [];
   private endPacket: DisconnectPacket | undefined;
 
+  /**
+   * Checks the connect options at once (client id, will, properties): a bad one throws InvalidArgumentError here
+   * rather than at the first connection. Nothing happens until a `start` input.
+   */
   constructor(options: EngineOptions = {}) {
     this.options = options;
     const version: ProtocolVersion = options.protocolVersion === 'auto' ? 5 : (options.protocolVersion ?? 5);
@@ -73,10 +105,12 @@ export class Engine {
     encodedSize(this.connectPacket(), version);
   }
 
+  /** The current {@link EngineState}. */
   get state(): EngineState {
     return this.stateValue;
   }
 
+  /** The protocol level in use; with `'auto'` it changes while negotiating, then stays. */
   get protocolVersion(): ProtocolVersion {
     return this.link.version;
   }
@@ -86,14 +120,20 @@ export class Engine {
     return this.clientId;
   }
 
+  /** Publishes waiting to be sent (offline, or beyond the broker's Receive Maximum). */
   get queuedCount(): number {
     return this.outbox.queuedCount;
   }
 
+  /** QoS 1/2 publishes sent and not yet fully acknowledged. */
   get inFlightCount(): number {
     return this.outbox.inFlightCount;
   }
 
+  /**
+   * Feeds one input; returns what the host must do now, in order (possibly nothing). Never throws for bad bytes
+   * from the broker: those become a `close-transport` action and an `error` event.
+   */
   handle(input: Input): Action[] {
     const link = this.link;
     const out: Action[] = [];
@@ -298,6 +338,8 @@ export class Engine {
     const props = p.properties;
     if (props?.assignedClientIdentifier !== undefined) this.clientId = props.assignedClientIdentifier;
     this.link.broker = brokerLimits(props);
+    const cap = this.options.maxInFlight ?? (v === 5 ? undefined : DEFAULT_IN_FLIGHT_BEFORE_V5);
+    if (cap !== undefined && cap < this.link.broker.receiveMaximum) this.link.broker = { ...this.link.broker, receiveMaximum: cap };
     this.link.connected = true;
     this.stateValue = 'connected';
     this.connectedAt = this.link.now;

@@ -268,3 +268,33 @@ describe('engine: a transport whose send buffer is full', () => {
     expect(topics(h)).toEqual(['a']);
   });
 });
+
+describe('engine: maxInFlight', () => {
+  it('MQTT 3.1.1 has no Receive Maximum: at most 20 QoS 1/2 in flight by default, the rest waits in order', () => {
+    const h = new EngineHarness({ protocolVersion: 4, clientId: 'c' });
+    h.connectAccepted();
+    h.takeSent();
+    for (let i = 0; i < 25; i++) h.publish(`t/${i}`, 'x', { qos: 2 });
+    expect(topics(h)).toHaveLength(20);
+    expect(h.engine.queuedCount).toBe(5);
+    h.brokerSends({ type: 'pubrec', packetId: 1 });
+    expect(h.takeSent().map((p) => p.type)).toEqual(['pubrel']);
+    h.brokerSends({ type: 'pubcomp', packetId: 1 });
+    expect(topics(h)).toEqual(['t/20']);
+  });
+
+  it('the option lowers the broker’s Receive Maximum, never raises it', () => {
+    const low = connected({ receiveMaximum: 100 }, { maxInFlight: 3 });
+    for (let i = 0; i < 5; i++) low.publish(`t/${i}`, 'x', { qos: 1 });
+    expect(topics(low)).toHaveLength(3);
+    const high = connected({ receiveMaximum: 2 }, { maxInFlight: 50 });
+    for (let i = 0; i < 5; i++) high.publish(`t/${i}`, 'x', { qos: 1 });
+    expect(topics(high)).toHaveLength(2);
+  });
+
+  it('MQTT 5 without the option: only the broker’s Receive Maximum applies', () => {
+    const h = connected({});
+    for (let i = 0; i < 100; i++) h.publish(`t/${i}`, 'x', { qos: 1 });
+    expect(topics(h)).toHaveLength(100);
+  });
+});
