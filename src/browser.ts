@@ -7,13 +7,33 @@
  * Nothing reachable from here may need Node: no Buffer, process, events or
  * node:* modules (the browser builds fail if one sneaks in, and
  * test/bundler checks the output).
+ *
+ * @example
+ * ```ts
+ * // With a bundler: `import { connect } from 'mqttkit'` resolves here. With a <script> tag: `mqttkit.connect`.
+ * const client = await connect('wss://broker.example:8884/mqtt');
+ * client.on('message', (message) => console.log(message.topic, message.text()));
+ * await client.subscribe('dashboard/#');
+ * ```
+ *
+ * @module browser
  */
 import { MqttClient } from './client/client.js';
 import { connectNew } from './client/connect.js';
 import type { ClientOptions } from './client/options.js';
 import { transportForUrl } from './transport/browser.js';
 
-/** A client that is not connected yet; publishes wait in the offline queue until `start()` (or `connect`). */
+/**
+ * A client that is not connected yet; publishes wait in the offline queue until `start()` (or `connect`).
+ * Throws InvalidArgumentError for a bad option, or for a URL that is not ws: or wss:.
+ *
+ * @example
+ * ```ts
+ * const client = createClient('wss://broker.example:8884/mqtt', { keepAlive: 30 });
+ * client.on('reconnect', ({ delay }) => showBanner(`reconnecting in ${Math.round(delay / 1000)} s`));
+ * client.start();
+ * ```
+ */
 export function createClient(url: string | URL, options: ClientOptions = {}): MqttClient {
   return new MqttClient(url, options, transportForUrl);
 }

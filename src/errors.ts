@@ -16,17 +16,38 @@ const kBrands = Symbol.for('mqttkit.error.brands');
 
 type Branded = { readonly [kBrands]?: readonly string[] };
 
+/** What an {@link MqttkitError} is made with besides its message and code. */
 export interface MqttkitErrorOptions {
+  /** The MQTT 5 reason code that describes the failure, when there is one. */
   reasonCode?: number;
+  /** The underlying error (a platform socket error, a thrown exception), kept as the standard `Error.cause`. */
   cause?: unknown;
+  /** Whether trying again can help (default false; ConnectionError defaults to true). */
   retryable?: boolean;
 }
 
-/** The base class of every mqttkit error. */
+/**
+ * The base class of every mqttkit error. Test `code` (stable across versions) rather than the message, and
+ * `retryable` to decide whether to try again.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await connect('mqtt://broker.example:1883', { username: 'dev', password: 'wrong' });
+ * } catch (err) {
+ *   if (err instanceof MqttkitError) console.error(err.code, err.reasonCode, err.retryable ? 'will retry' : 'fix the config');
+ *   else throw err;
+ * }
+ * ```
+ */
 export class MqttkitError extends Error {
   /** The name `instanceof` checks against; unique per class across package copies. */
   static readonly brand: string = 'MqttkitError';
 
+  /**
+   * Makes `instanceof` work across two copies of mqttkit (say, one bundled in a library and one in the app): it
+   * checks a `Symbol.for` brand instead of the prototype chain.
+   */
   static override [Symbol.hasInstance](value: unknown): boolean {
     if (typeof value !== 'object' || value === null) return false;
     const brands = (value as Branded)[kBrands];
@@ -40,6 +61,7 @@ export class MqttkitError extends Error {
   /** Whether trying again (a new connection, a later attempt) can help. */
   readonly retryable: boolean;
 
+  /** `code` should be `MQTTKIT_ERR_` plus an upper-case name; mqttkit's own codes are listed on each subclass. */
   constructor(message: string, code: string, options: MqttkitErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
@@ -58,12 +80,23 @@ export class MqttkitError extends Error {
  * The caller passed something mqttkit will not send: an invalid topic, a
  * property the packet does not allow, a wrong option. Nothing was sent or
  * queued. `field` names the offending option or packet field.
+ * Code `MQTTKIT_ERR_INVALID_ARGUMENT`; never retryable (the same call fails the same way).
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await client.publish('sensors/+/temp', '21.5');
+ * } catch (err) {
+ *   if (err instanceof InvalidArgumentError) console.error(`bad ${err.field}: ${err.message}`); // bad topic: ...
+ * }
+ * ```
  */
 export class InvalidArgumentError extends MqttkitError {
   static override readonly brand: string = 'InvalidArgumentError';
   /** The option or packet field that was wrong, e.g. `topic` or `properties.topicAlias`. */
   readonly field: string;
 
+  /** `reasonCode` is the MQTT 5 reason the broker would have answered with, where one fits (e.g. 0x90 for a topic). */
   constructor(message: string, field: string, reasonCode?: number, cause?: unknown) {
     super(message, 'MQTTKIT_ERR_INVALID_ARGUMENT', { reasonCode, retryable: false, cause });
     this.field = field;
@@ -86,6 +119,18 @@ const MALFORMED_CODES: Readonly<Record<number, string>> = {
  * The peer sent bytes that are not a valid MQTT packet (or break a protocol
  * rule). `reasonCode` is what an MQTT 5 DISCONNECT should carry: 0x81
  * malformed packet, 0x82 protocol error, 0x95 packet too large, ...
+ * Codes: `MQTTKIT_ERR_MALFORMED_PACKET`, `MQTTKIT_ERR_PROTOCOL_ERROR`, `MQTTKIT_ERR_PACKET_TOO_LARGE`,
+ * `MQTTKIT_ERR_TOPIC_NAME_INVALID`, ... (after the reason code). Retryable: a new connection may go better. The
+ * client reports it as an `error` event and reconnects; you meet it directly when using the {@link Decoder}.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   decode(bytes, 5);
+ * } catch (err) {
+ *   if (err instanceof MalformedPacketError) console.error(`bad ${err.field}, reason 0x${err.reasonCode.toString(16)}`);
+ * }
+ * ```
  */
 export class MalformedPacketError extends MqttkitError {
   static override readonly brand: string = 'MalformedPacketError';
@@ -93,6 +138,7 @@ export class MalformedPacketError extends MqttkitError {
   readonly field: string;
   declare readonly reasonCode: number;
 
+  /** `reasonCode` defaults to 0x81 (malformed packet); the code is derived from it. */
   constructor(message: string, field: string, reasonCode = 0x81) {
     super(message, MALFORMED_CODES[reasonCode] ?? 'MQTTKIT_ERR_MALFORMED_PACKET', {
       reasonCode,
@@ -107,10 +153,22 @@ export class MalformedPacketError extends MqttkitError {
  * handshake or certificate failure, a connection reset, a timeout. `cause` is
  * the platform's error. Certificate failures are not retryable: trying again
  * reaches the same certificate.
+ * Codes: `MQTTKIT_ERR_CONNECTION_REFUSED`, `MQTTKIT_ERR_DNS`, `MQTTKIT_ERR_CONNECT_TIMEOUT`,
+ * `MQTTKIT_ERR_CONNECTION_RESET`, `MQTTKIT_ERR_TLS_CERTIFICATE`, `MQTTKIT_ERR_TLS_HANDSHAKE`,
+ * `MQTTKIT_ERR_WEBSOCKET_UPGRADE` (`cause` is the HTTP response, an {@link UpgradeResponse}),
+ * `MQTTKIT_ERR_WEBSOCKET_PROTOCOL`, `MQTTKIT_ERR_ABORTED`, `MQTTKIT_ERR_TRANSPORT`.
+ *
+ * @example
+ * ```ts
+ * client.on('reconnect', ({ error }) => {
+ *   if (error instanceof ConnectionError && error.code === 'MQTTKIT_ERR_CONNECTION_REFUSED') console.warn('broker down, retrying');
+ * });
+ * ```
  */
 export class ConnectionError extends MqttkitError {
   static override readonly brand: string = 'ConnectionError';
 
+  /** Retryable unless `options.retryable` says otherwise. */
   constructor(message: string, code: string, options: MqttkitErrorOptions = {}) {
     super(message, code, { retryable: true, ...options });
   }
@@ -121,6 +179,17 @@ export class ConnectionError extends MqttkitError {
  * PUBREC, SUBACK or UNSUBACK with a code >= 0x80, or a DISCONNECT it sent.
  * `code` is `MQTTKIT_ERR_` plus the specification's name of the reason
  * (`MQTTKIT_ERR_NOT_AUTHORIZED`), `packet` the packet that carried it.
+ * On MQTT 3.1/3.1.1 a refused CONNECT's return code is mapped to the MQTT 5 reason (see
+ * {@link connackReturnCodeToReasonCode}).
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await client.subscribe('admin/#', { qos: 1 });
+ * } catch (err) {
+ *   if (err instanceof ReasonCodeError && err.reasonCode === ReasonCode.NotAuthorized) console.error(err.packet, err.reasonString);
+ * }
+ * ```
  */
 export class ReasonCodeError extends MqttkitError {
   static override readonly brand: string = 'ReasonCodeError';
@@ -130,6 +199,7 @@ export class ReasonCodeError extends MqttkitError {
   /** The broker's Reason String (MQTT 5), when it sent one. */
   readonly reasonString: string | undefined;
 
+  /** `reasonName` is the specification's name (see {@link reasonCodeName}); the code is `MQTTKIT_ERR_` plus it. */
   constructor(packet: string, reasonCode: number, reasonName: string, retryable: boolean, reasonString?: string) {
     super(
       `${packet.toUpperCase()} reason 0x${reasonCode.toString(16).padStart(2, '0')} (${reasonName})${reasonString ? `: ${reasonString}` : ''}`,
@@ -148,6 +218,21 @@ export class ReasonCodeError extends MqttkitError {
  * (`MQTTKIT_ERR_QUEUE_FULL`), the broker does not support what was asked
  * (`MQTTKIT_ERR_NOT_SUPPORTED`), no packet identifier was free, or it timed out
  * (`MQTTKIT_ERR_TIMEOUT`) or was aborted (`MQTTKIT_ERR_ABORTED`).
+ * Also: `MQTTKIT_ERR_CONNECTION_LOST` (closed without DISCONNECT), `MQTTKIT_ERR_KEEPALIVE_TIMEOUT` (no PINGRESP
+ * in time), `MQTTKIT_ERR_SERVER_DISCONNECTED` (the broker sent a normal DISCONNECT), `MQTTKIT_ERR_SLOW_CONSUMER`
+ * (a subscription's buffer overflowed), `MQTTKIT_ERR_INVALID_STATE` (a subscription iterated twice),
+ * `MQTTKIT_ERR_AUTH` (enhanced authentication failed locally), `MQTTKIT_ERR_STORE_*` (stores).
+ *
+ * @example
+ * ```ts
+ * const controller = new AbortController();
+ * setTimeout(() => controller.abort(), 2_000);
+ * try {
+ *   await client.publish('jobs/new', payload, { qos: 1, signal: controller.signal });
+ * } catch (err) {
+ *   if (err instanceof StateError && err.code === 'MQTTKIT_ERR_ABORTED') console.warn('gave up waiting for PUBACK');
+ * }
+ * ```
  */
 export class StateError extends MqttkitError {
   static override readonly brand: string = 'StateError';

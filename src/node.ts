@@ -7,7 +7,20 @@ import { connectNew } from './client/connect.js';
 import type { ClientOptions } from './client/options.js';
 import { transportForUrl } from './transport/index.js';
 
-/** A client that is not connected yet; publishes wait in the offline queue until `start()` (or `connect`). */
+/**
+ * A client that is not connected yet; publishes wait in the offline queue until `start()` (or `connect`).
+ * Throws InvalidArgumentError (naming the option) for a bad URL or option. Use it to attach listeners before the
+ * first connection, or to let a device start up offline: unlike `connect()`, a first failed attempt is retried.
+ *
+ * @example
+ * ```ts
+ * const client = createClient('mqtts://broker.example:8883', { clientId: 'dev-42', clean: false });
+ * client.on('message', (message) => console.log(message.topic, message.text()));
+ * client.on('connect', () => console.log('online'));
+ * client.start(); // connects in the background and keeps retrying
+ * void client.publish('devices/42/boot', new Date().toISOString(), { qos: 1 }); // queued until connected
+ * ```
+ */
 export function createClient(url: string | URL, options: ClientOptions = {}): MqttClient {
   return new MqttClient(url, options, transportForUrl);
 }

@@ -17,7 +17,7 @@ import type {
   Subscription as SubscriptionRequest,
   UserProperty,
 } from '../codec/types.js';
-import { Engine } from '../engine/engine.js';
+import { Engine, type EngineState } from '../engine/engine.js';
 import type { Action, EngineEvent, Input, OpId, OpResult } from '../engine/types.js';
 import { InvalidArgumentError, type MqttkitError, StateError } from '../errors.js';
 import { LazyMap } from '../store/lazy.js';
@@ -47,7 +47,11 @@ import { Subscription } from './subscription.js';
  * ```
  */
 export interface ClientEvents {
-  /** CONNACK accepted (first connection and every reconnection). */
+  /**
+   * CONNACK accepted (first connection and every reconnection). `sessionPresent` is false when the broker kept
+   * no session (earlier subscriptions are then re-sent unless `resubscribe` is off); `connack` has the broker's
+   * MQTT 5 limits in its `properties`.
+   */
   connect: [
     {
       /** False when the broker kept no session: subscriptions made before are re-sent unless `resubscribe` is off. */
@@ -61,7 +65,10 @@ export interface ClientEvents {
    * any `subscribe()` call). Subscriptions iterate over their own matching messages in addition.
    */
   message: [ReceivedMessage];
-  /** A reconnect is scheduled in `delay` ms. */
+  /**
+   * A reconnect is scheduled in `delay` ms. `attempt` counts from 1 since the last stable connection; `error` is
+   * why the last connection or attempt failed.
+   */
   reconnect: [
     {
       /** Attempts since the last stable connection, from 1. */
@@ -72,14 +79,17 @@ export interface ClientEvents {
       error?: Error;
     },
   ];
-  /** The connection was lost (a reconnect may follow). */
+  /** The connection was lost (a reconnect may follow); `error` says why, absent when `end()` closed it. */
   offline: [
     {
       /** Why; absent when the client itself closed (`end()`). */
       error?: Error;
     },
   ];
-  /** The client stopped for good: `end()` or an error retrying cannot fix. */
+  /**
+   * The client stopped for good: `end()` or an error retrying cannot fix. `error` is that error (e.g.
+   * MQTTKIT_ERR_NOT_AUTHORIZED), absent after `end()`.
+   */
   close: [
     {
       /** Absent after `end()`; otherwise the error that stopped the client (e.g. MQTTKIT_ERR_NOT_AUTHORIZED). */
@@ -233,7 +243,7 @@ export class MqttClient extends TypedEmitter<ClientEvents> {
   }
 
   /** `idle`, `opening`, `connecting`, `connected`, `ending`, `waiting` (to reconnect) or `closed`. */
-  get state(): string {
+  get state(): EngineState {
     return this.engine.state;
   }
 

@@ -161,7 +161,10 @@ export function engineOptions(url: URL, options: ClientOptions): EngineOptions {
   }
   const inFlight = options.maxInFlight;
   if (inFlight !== undefined && (typeof inFlight !== 'number' || !Number.isInteger(inFlight) || inFlight < 1 || inFlight > 65_535)) {
-    throw new InvalidArgumentError(`options.maxInFlight: must be an integer from 1 to 65535, got ${String(inFlight)}`, 'options.maxInFlight');
+    throw new InvalidArgumentError(
+      `options.maxInFlight: must be an integer from 1 to 65535, got ${String(inFlight)}`,
+      'options.maxInFlight',
+    );
   }
   if (options.keepAlive !== undefined && options.keepAlive > 65_535) {
     throw new InvalidArgumentError('options.keepAlive: at most 65535 seconds', 'options.keepAlive');

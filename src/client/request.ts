@@ -13,6 +13,10 @@ import type { ReceivedMessage } from './message.js';
 import type { Payload } from './options.js';
 import type { Scheduler } from './scheduler.js';
 
+/**
+ * Options of {@link MqttClient.request}: those of a publish, plus how long to wait. `properties.responseTopic` and
+ * `properties.correlationData` are set by the client (yours are replaced).
+ */
 export interface RequestOptions extends PublishOptions {
   /** Milliseconds to wait for the response (default 30 000). */
   timeout?: number;

@@ -5,7 +5,9 @@
 export interface Scheduler {
   /** Milliseconds on a monotonic clock. */
   now(): number;
+  /** Calls `callback` once after `ms` milliseconds; returns a handle for `clearTimeout`. */
   setTimeout(callback: () => void, ms: number): unknown;
+  /** Cancels a pending `setTimeout` by its handle (a handle that already fired is ignored). */
   clearTimeout(handle: unknown): void;
 }
 

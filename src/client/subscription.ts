@@ -14,6 +14,22 @@ import { Ring } from '../store/ring.js';
 import type { ReceivedMessage } from './message.js';
 import { topicMatches } from './topic-match.js';
 
+/**
+ * What {@link MqttClient.subscribe} resolves to: the broker's answer per filter, and an async iterable of the
+ * messages that match. One consumer only. Messages wait in a buffer until consumed; when more than the client's
+ * `highWaterMark` (default 10 000) wait, the iteration ends with StateError MQTTKIT_ERR_SLOW_CONSUMER instead of
+ * growing without bound. Leaving a `for await` loop (`break`, `return`, a throw) unsubscribes.
+ *
+ * @example
+ * ```ts
+ * const controller = new AbortController();
+ * setTimeout(() => controller.abort(), 60_000);
+ * const sub = await client.subscribe('alarms/#', { qos: 1, signal: controller.signal });
+ * controller.signal.addEventListener('abort', () => void sub.unsubscribe());
+ * for await (const alarm of sub) console.log(alarm.topic, alarm.text());
+ * console.log(`done after ${sub.processed} alarms`);
+ * ```
+ */
 export class Subscription implements AsyncIterable<ReceivedMessage> {
   /** One code per filter: the granted QoS (0..2) or a failure reason (>= 0x80). */
   reasonCodes: number[] = [];
@@ -26,7 +42,9 @@ export class Subscription implements AsyncIterable<ReceivedMessage> {
   private delivered = 0;
   private unsubscribed = false;
 
+  /** @internal Made by {@link MqttClient.subscribe}. */
   constructor(
+    /** The filters this subscription covers, as passed to `subscribe()`. */
     readonly topicFilters: readonly string[],
     private readonly unsubscribeFn: (sub: Subscription) => Promise<unknown>,
     private readonly highWaterMark: number,
@@ -44,10 +62,12 @@ export class Subscription implements AsyncIterable<ReceivedMessage> {
     return this.delivered;
   }
 
+  /** True once the iteration ended: unsubscribed, the client closed, or a slow consumer overflowed the buffer. */
   get closed(): boolean {
     return this.ended;
   }
 
+  /** Whether a topic name matches one of this subscription's filters (see {@link topicMatches}). */
   matches(topic: string): boolean {
     for (const f of this.topicFilters) if (topicMatches(f, topic)) return true;
     return false;
@@ -90,7 +110,18 @@ export class Subscription implements AsyncIterable<ReceivedMessage> {
     }
   }
 
-  /** Unsubscribes from every filter of this subscription and ends the iteration. */
+  /**
+   * Unsubscribes from every filter of this subscription and ends the iteration.
+   * A filter that another live subscription of the client also uses stays subscribed at the broker. Calling it
+   * again does nothing.
+   *
+   * @example
+   * ```ts
+   * const sub = await client.subscribe('sensors/#');
+   * // ... later
+   * await sub.unsubscribe();
+   * ```
+   */
   async unsubscribe(): Promise<void> {
     if (this.unsubscribed) return;
     this.unsubscribed = true;
@@ -98,6 +129,11 @@ export class Subscription implements AsyncIterable<ReceivedMessage> {
     await this.unsubscribeFn(this);
   }
 
+  /**
+   * The iterator `for await` uses. Throws StateError MQTTKIT_ERR_INVALID_STATE when called a second time (one
+   * consumer only). It rejects with the error that ended the subscription (slow consumer, client closed with an
+   * error), and finishes normally after `unsubscribe()`.
+   */
   [Symbol.asyncIterator](): AsyncIterator<ReceivedMessage> {
     if (this.iterating) throw new StateError('subscription: already being iterated (one consumer only)', 'MQTTKIT_ERR_INVALID_STATE');
     this.iterating = true;

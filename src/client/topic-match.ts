@@ -1,4 +1,16 @@
-/** Whether a topic name matches a topic filter (MQTT 5 §4.7), shared-subscription prefix included. */
+/**
+ * Whether a topic name matches a topic filter (MQTT 5 §4.7), shared-subscription prefix included.
+ * Follows the broker's rules: `+` matches one level, `#` the rest (including the parent level), and wildcards at
+ * the first level never match topics starting with `$`. For routing messages of one `message` listener.
+ *
+ * @example
+ * ```ts
+ * topicMatches('sensors/+/temp', 'sensors/42/temp'); // true
+ * topicMatches('sensors/#', 'sensors'); // true
+ * topicMatches('#', '$SYS/uptime'); // false
+ * topicMatches('$share/workers/jobs/#', 'jobs/7'); // true
+ * ```
+ */
 export function topicMatches(filter: string, topic: string): boolean {
   if (filter.startsWith('$share/')) {
     const slash = filter.indexOf('/', 7);

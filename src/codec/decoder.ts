@@ -21,9 +21,17 @@ import { decodeUnsubscribe } from './packets/unsubscribe.js';
 import type { Packet, ProtocolVersion } from './types.js';
 import { Reader } from './wire.js';
 
-/** The largest packet MQTT can frame: 1 type byte, 4 length bytes, 268,435,455 body bytes. */
+/**
+ * The largest packet MQTT can frame, in bytes: 1 type byte, 4 length bytes, 268,435,455 body bytes.
+ *
+ * @example
+ * ```ts
+ * const decoder = new Decoder({ maximumPacketSize: Math.min(MAX_PACKET_SIZE, 1024 * 1024) });
+ * ```
+ */
 export const MAX_PACKET_SIZE = 268_435_460;
 
+/** Options of a {@link Decoder}. */
 export interface DecoderOptions {
   /** Protocol level of the connection (default 5). Decoding a CONNECT switches to the level it names. */
   protocolVersion?: ProtocolVersion;
@@ -77,6 +85,26 @@ function decodeBody(byte0: number, buf: Uint8Array, start: number, end: number, 
   }
 }
 
+/**
+ * A streaming MQTT decoder: bytes in, whole packets out. Chunks may split packets anywhere or hold many at once;
+ * a packet's body is read in place where it lies in one chunk (payloads are views into the bytes fed, not
+ * copies). A packet larger than `maximumPacketSize` is refused from its header alone, before its body is
+ * buffered.
+ *
+ * After a {@link MalformedPacketError} the decoder is broken for good (the stream cannot be resynchronised):
+ * every later call throws the same error. Close the connection, with the error's `reasonCode` in an MQTT 5
+ * DISCONNECT.
+ *
+ * @example
+ * ```ts
+ * const decoder = new Decoder({ protocolVersion: 4, maximumPacketSize: 64 * 1024 });
+ * socket.on('data', (chunk: Uint8Array) => {
+ *   for (const packet of decoder.push(chunk)) {
+ *     if (packet.type === 'publish') console.log(packet.topic, packet.payload.length);
+ *   }
+ * });
+ * ```
+ */
 export class Decoder {
   /** Protocol level used for the packets that follow. */
   protocolVersion: ProtocolVersion;
@@ -90,6 +118,7 @@ export class Decoder {
   private available = 0;
   private failure: MalformedPacketError | undefined;
 
+  /** Makes a decoder; nothing is buffered until {@link Decoder.feed} or {@link Decoder.push}. */
   constructor(options: DecoderOptions = {}) {
     this.protocolVersion = options.protocolVersion ?? 5;
     this.maximumPacketSize = options.maximumPacketSize ?? MAX_PACKET_SIZE;
@@ -227,7 +256,17 @@ export class Decoder {
   }
 }
 
-/** Decodes exactly one whole packet from `bytes` (nothing more, nothing less). */
+/**
+ * Decodes exactly one whole packet from `bytes` (nothing more, nothing less): for tests, captures and stored
+ * packets. Throws {@link MalformedPacketError} when the bytes are truncated, malformed or followed by more bytes.
+ * Use a {@link Decoder} for a stream.
+ *
+ * @example
+ * ```ts
+ * const packet = decode(new Uint8Array([0x20, 0x02, 0x00, 0x00]), 4);
+ * if (packet.type === 'connack') console.log(packet.reasonCode); // 0
+ * ```
+ */
 export function decode(bytes: Uint8Array, version: ProtocolVersion = 5): Packet {
   const d = new Decoder({ protocolVersion: version });
   d.feed(bytes);

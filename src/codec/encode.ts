@@ -119,6 +119,13 @@ function allocate(size: number): Uint8Array {
  *
  * Packets up to 1 KiB are views into a shared 32 KiB slab (as Node's pooled
  * allocations do): use the view, not `.buffer`, which holds other packets too.
+ *
+ * @example
+ * ```ts
+ * const payload = new TextEncoder().encode('21.5');
+ * const bytes = encode({ type: 'publish', topic: 'sensors/42/temp', payload, qos: 1, retain: false, dup: false, packetId: 7 }, 4);
+ * socket.write(bytes);
+ * ```
  */
 export function encode(packet: Packet, version: ProtocolVersion = 5): Uint8Array {
   const remaining = measure(packet, version);
@@ -127,7 +134,15 @@ export function encode(packet: Packet, version: ProtocolVersion = 5): Uint8Array
   return buf;
 }
 
-/** The encoded size of `packet` in bytes, validating it as {@link encode} does. */
+/**
+ * The encoded size of `packet` in bytes, validating it as {@link encode} does (and throwing the same errors), without
+ * allocating: for checking a packet against a Maximum Packet Size, or sizing a buffer for {@link encodeInto}.
+ *
+ * @example
+ * ```ts
+ * const size = encodedSize({ type: 'pingreq' }, 5); // 2
+ * ```
+ */
 export function encodedSize(packet: Packet, version: ProtocolVersion = 5): number {
   return packetSize(measure(packet, version));
 }
@@ -135,7 +150,18 @@ export function encodedSize(packet: Packet, version: ProtocolVersion = 5): numbe
 /**
  * Encodes `packet` into `target` at `offset` (to batch many packets into one
  * write). Returns the offset after it, or -1 with nothing written when it does
- * not fit.
+ * not fit. Validates as {@link encode} does.
+ *
+ * @example
+ * ```ts
+ * const out = new Uint8Array(4096);
+ * let end = 0;
+ * for (const packet of packets) {
+ *   const next = encodeInto(packet, 5, out, end);
+ *   if (next === -1) break; // full: send out.subarray(0, end) and start again
+ *   end = next;
+ * }
+ * ```
  */
 export function encodeInto(packet: Packet, version: ProtocolVersion, target: Uint8Array, offset: number): number {
   if (!Number.isInteger(offset) || offset < 0) invalid('offset', `must be a non-negative integer, got ${String(offset)}`);

@@ -10,14 +10,33 @@ const SLASH = 0x2f;
 const PLUS = 0x2b;
 const HASH = 0x23;
 
-/** Wildcards in a topic name ([MQTT-3.3.2-2]) or an empty one ([MQTT-4.7.3-1]). */
+/**
+ * What is wrong with a topic name (what PUBLISH carries), as a sentence, or `undefined` when it is fine: wildcards
+ * ([MQTT-3.3.2-2]) or an empty name ([MQTT-4.7.3-1]). Lets an application check user input before publishing.
+ *
+ * @example
+ * ```ts
+ * topicNameProblem('sensors/+/temp'); // 'must not contain wildcards (+ or #): "sensors/+/temp"'
+ * topicNameProblem('sensors/42/temp'); // undefined
+ * ```
+ */
 export function topicNameProblem(topic: string): string | undefined {
   if (topic.length === 0) return 'must not be empty';
   if (topic.includes('+') || topic.includes('#')) return `must not contain wildcards (+ or #): "${topic}"`;
   return undefined;
 }
 
-/** What is wrong with a topic filter; `shared` enables the `$share/` rules of MQTT 5. */
+/**
+ * What is wrong with a topic filter (what SUBSCRIBE carries), as a sentence, or `undefined` when it is fine: `#`
+ * only as the whole last level, `+` only as a whole level. `shared` enables the `$share/name/filter` rules of
+ * MQTT 5; without it `$share/...` is checked as an ordinary filter.
+ *
+ * @example
+ * ```ts
+ * topicFilterProblem('sensors/#/temp', false); // '"#" must be the whole last level: "sensors/#/temp"'
+ * topicFilterProblem('$share/workers/jobs/+', true); // undefined
+ * ```
+ */
 export function topicFilterProblem(filter: string, shared: boolean): string | undefined {
   if (filter.length === 0) return 'must not be empty';
   let start = 0;
@@ -48,7 +67,15 @@ export function topicFilterProblem(filter: string, shared: boolean): string | un
   return undefined;
 }
 
-/** Whether a filter is a shared subscription (`$share/name/filter`), which MQTT 5 forbids No Local on. */
+/**
+ * Whether a filter is a shared subscription (`$share/name/filter`): the broker hands each message to one member
+ * of the group. MQTT 5 forbids No Local on them.
+ *
+ * @example
+ * ```ts
+ * isSharedFilter('$share/workers/jobs/#'); // true
+ * ```
+ */
 export function isSharedFilter(filter: string): boolean {
   return filter.startsWith('$share/');
 }

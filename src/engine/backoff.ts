@@ -14,6 +14,19 @@ export const DEFAULT_BACKOFF: BackoffPolicy = { initialDelay: 1_000, maxDelay: 3
  * Delay in ms before reconnect attempt `attempt` (0 = the first retry):
  * uniformly random in [0, min(maxDelay, initialDelay * factor^attempt)).
  * Full jitter spreads a fleet of clients that lost the same broker.
+ * Exported for applications that retry their own work the way the client reconnects.
+ *
+ * @example
+ * ```ts
+ * for (let attempt = 0; ; attempt++) {
+ *   try {
+ *     await client.publish('orders/new', payload, { qos: 1 });
+ *     break;
+ *   } catch {
+ *     await new Promise((resolve) => setTimeout(resolve, backoff(attempt, Math.random())));
+ *   }
+ * }
+ * ```
  */
 export function backoff(attempt: number, random: number, policy: BackoffPolicy = DEFAULT_BACKOFF): number {
   const ceiling = Math.min(policy.maxDelay, policy.initialDelay * policy.factor ** Math.min(attempt, 64));

@@ -138,8 +138,6 @@ export type Input =
   | { type: 'bytes'; now: number; data: Uint8Array }
   /** A timer the engine set (`set-timer`) fired. */
   | { type: 'timer'; now: number; name: TimerName }
-  /** The transport wrote what it was given (settles QoS 0 publishes). */
-  | { type: 'written'; now: number }
   /** The transport's send buffer filled up (false) or drained (true): publishes wait in the queue meanwhile. */
   | { type: 'writable'; now: number; writable: boolean }
   /** Publish `payload` to `topic`; settled with an `OpResult` of kind `publish` when the QoS guarantee is met. */

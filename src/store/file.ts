@@ -66,9 +66,32 @@ export type { FileStoreOptions, FileStoreRestored, FileStoreStats, FsyncPolicy }
 /** A burst bigger than this in one tick is written at once, so the buffer stays bounded. */
 const WRITE_AT_BYTES = 256 * 1024;
 
+/**
+ * A {@link Store} for Node kept in an append-only file, so QoS 1/2 messages and the offline queue survive a
+ * process restart (kill -9 included): a restarted client resends what the last process left. Every change is
+ * written before the packets it justifies reach the network. One process per file (a lock file); one client per
+ * store. Exactly-once across restarts also needs the broker to keep the session (`clean: false`, and on MQTT 5 a
+ * `sessionExpiryInterval`).
+ *
+ * @example
+ * ```ts
+ * const store = await FileStore.open('./mqtt-session.db', { fsync: 'always' });
+ * console.log('left by the last run:', store.restored);
+ * const client = await connect('mqtts://broker.example', {
+ *   clientId: 'meter-9',
+ *   clean: false,
+ *   properties: { sessionExpiryInterval: 86_400 },
+ *   store,
+ * });
+ * // ...
+ * await client.end();
+ * await store.close();
+ * ```
+ */
 export class FileStore implements Store {
   /** Absolute path of the store file. */
   readonly path: string;
+  /** What the file held when it was opened (resent first by a client built on this store). */
   readonly restored: FileStoreRestored;
   private readonly state: MemoryStore;
   private readonly pending = new RecordBuffer();
@@ -139,10 +162,12 @@ export class FileStore implements Store {
     }
   }
 
+  /** Counters for monitoring: file size, pending bytes, writes, fsyncs, compactions. */
   get stats(): FileStoreStats {
     return { fileBytes: this.fileBytes, pendingBytes: this.pending.length, ...this.counts };
   }
 
+  /** True after {@link FileStore.close}: the state stays readable, changing it throws MQTTKIT_ERR_STORE_CLOSED. */
   get isClosed(): boolean {
     return this.closed;
   }
@@ -203,6 +228,7 @@ export class FileStore implements Store {
     return this.state.incomingCount;
   }
 
+  /** Incoming QoS 2 packet ids awaiting PUBREL. */
   incoming(): Iterable<number> {
     return this.state.incoming();
   }

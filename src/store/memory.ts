@@ -4,6 +4,18 @@ import { LazyMap, LazySet } from './lazy.js';
 import { Ring } from './ring.js';
 import type { OutgoingEntry, Store } from './types.js';
 
+/**
+ * The default {@link Store}: session state in memory, lost with the process (a reconnection keeps it; a restart
+ * does not). The queue is a ring buffer and lookups are by packet id, so a million queued messages cost memory,
+ * not time.
+ *
+ * @example
+ * ```ts
+ * const store = new MemoryStore();
+ * const client = await connect('mqtt://localhost:1883', { store });
+ * console.log(store.queuedCount, store.outgoingCount);
+ * ```
+ */
 export class MemoryStore implements Store {
   private readonly out = new LazyMap<number, OutgoingEntry>();
   private readonly inc = new LazySet<number>();

@@ -10,7 +10,15 @@ import { websocketTransport } from './websocket.js';
 
 const RAW_TCP: ReadonlySet<string> = new Set(['mqtt:', 'mqtts:', 'tcp:', 'tls:', 'ssl:']);
 
-/** The transport for a URL's scheme in a browser: ws: and wss: use the global WebSocket. */
+/**
+ * The transport for a URL's scheme in a browser: ws: and wss: use the global WebSocket.
+ * Throws InvalidArgumentError for other schemes, saying to use the broker's WebSocket listener for mqtt: URLs.
+ *
+ * @example
+ * ```ts
+ * const factory = transportForUrl(new URL('wss://broker.example:8884/mqtt')); // websocketTransport
+ * ```
+ */
 export function transportForUrl(url: URL): TransportFactory {
   if (url.protocol === 'ws:' || url.protocol === 'wss:') return websocketTransport;
   if (RAW_TCP.has(url.protocol)) {

@@ -174,8 +174,11 @@ export function connectTimeoutError(target: string, ms: number, what: string): C
 
 /** The HTTP response that refused a WebSocket upgrade: the `cause` of MQTTKIT_ERR_WEBSOCKET_UPGRADE. */
 export interface UpgradeResponse {
+  /** The HTTP status, e.g. 401, 403, 404 or 502. */
   status: number;
+  /** The status line's text, e.g. `Unauthorized`. */
   statusText: string;
+  /** The response headers, lower-case names (e.g. `www-authenticate`). */
   headers: Record<string, string | string[] | undefined>;
 }
 

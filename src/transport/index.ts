@@ -31,7 +31,15 @@ export {
 
 const SUPPORTED = 'mqtt:, tcp:, mqtts:, tls:, ssl:, ws:, wss:';
 
-/** The transport for a URL's scheme: mqtt: and tcp: use TCP; mqtts:, tls: and ssl: TLS; ws: and wss: WebSocket (`ws`). */
+/**
+ * The transport for a URL's scheme: mqtt: and tcp: use TCP; mqtts:, tls: and ssl: TLS; ws: and wss: WebSocket (`ws`).
+ * Throws InvalidArgumentError for any other scheme. The client calls it when `options.transport` is not given.
+ *
+ * @example
+ * ```ts
+ * const factory = transportForUrl(new URL('mqtts://broker.example')); // tlsTransport
+ * ```
+ */
 export function transportForUrl(url: URL): TransportFactory {
   switch (url.protocol) {
     case 'mqtt:':

@@ -13,7 +13,14 @@ import type { TransportFactory } from './types.js';
 /** The IANA port for MQTT over TCP. */
 export const DEFAULT_TCP_PORT = 1883;
 
-/** Opens a TCP connection to the URL's host and port (default 1883). */
+/**
+ * Opens a TCP connection to the URL's host and port (default 1883). mqtt: and tcp: URLs use it by default.
+ *
+ * @example
+ * ```ts
+ * const client = await connect('mqtt://localhost:1883', { transport: tcpTransport });
+ * ```
+ */
 export const tcpTransport: TransportFactory = async (options, handlers) => {
   const endpoint = endpointOf(options.url, DEFAULT_TCP_PORT);
   return openSocket({

@@ -129,7 +129,19 @@ function sessionKey(target: string, servername: string | undefined, tls: TlsOpti
   return `${target}|${servername ?? ''}|${hash.digest('base64')}`;
 }
 
-/** Makes a TLS transport factory with its own session cache. */
+/**
+ * Makes a TLS transport factory with its own session cache (for session resumption on reconnect). Use one per
+ * client to keep sessions apart, or to size or turn off the cache; TLS settings themselves come from the
+ * client's `tls` option.
+ *
+ * @example
+ * ```ts
+ * const client = await connect('mqtts://broker.example:8883', {
+ *   transport: createTlsTransport({ sessionCacheSize: 0 }), // never resume TLS sessions
+ *   tls: { ca: readFileSync('ca.pem', 'utf8'), cert: readFileSync('device.crt', 'utf8'), key: readFileSync('device.key', 'utf8') },
+ * });
+ * ```
+ */
 export function createTlsTransport(factoryOptions: TlsTransportFactoryOptions = {}): TlsTransportFactory {
   const cache = new SessionCache(factoryOptions.sessionCacheSize ?? 100);
 
@@ -190,5 +202,13 @@ export function createTlsTransport(factoryOptions: TlsTransportFactoryOptions = 
   };
 }
 
-/** The default TLS transport factory (default port 8883), with a session cache shared by its users. */
+/**
+ * The default TLS transport factory (default port 8883), with a session cache shared by its users. mqtts:, tls:
+ * and ssl: URLs use it by default.
+ *
+ * @example
+ * ```ts
+ * const client = await connect('mqtts://broker.example', { transport: tlsTransport, tls: { servername: 'broker.example' } });
+ * ```
+ */
 export const tlsTransport: TlsTransportFactory = createTlsTransport();

@@ -9,6 +9,7 @@
  * byte can arrive before someone listens.
  */
 
+/** Where a transport delivers what it receives; given to the {@link TransportFactory} with each connection. */
 export interface TransportHandlers {
   /**
    * A chunk of received bytes, in order. The chunk is the receiver's to keep.
@@ -27,6 +28,10 @@ export interface TransportHandlers {
   onClose(error?: Error): void;
 }
 
+/**
+ * An open byte stream to the broker, as a {@link TransportFactory} returns it. Implement it (with a factory) to
+ * carry MQTT over something mqttkit does not ship: a serial line, a proxy, an in-memory pipe for tests.
+ */
 export interface Transport {
   /** Whether bytes are encrypted on the wire (TLS, wss). */
   readonly encrypted: boolean;
@@ -44,6 +49,7 @@ export interface Transport {
   onDrain?: () => void;
 }
 
+/** What the client tells a {@link TransportFactory} about the connection to open. */
 export interface TransportOptions {
   /** The broker's URL; the scheme picks the transport (mqtt/tcp, mqtts/tls/ssl, ws, wss). */
   url: URL;
@@ -79,5 +85,18 @@ export interface TlsOptions {
   alpnProtocols?: string[];
 }
 
-/** Opens one connection. Users may pass their own to reach brokers through anything that moves bytes. */
+/**
+ * Opens one connection. Users may pass their own to reach brokers through anything that moves bytes.
+ * Resolves once the stream is open; rejects with a ConnectionError otherwise. Give it as `ClientOptions.transport`.
+ *
+ * @example
+ * ```ts
+ * // Log every connection attempt, then open it with the stock WebSocket transport.
+ * const logged: TransportFactory = (options, handlers) => {
+ *   console.log('connecting to', options.url.host);
+ *   return websocketTransport(options, handlers);
+ * };
+ * const client = await connect('ws://localhost:8080/mqtt', { transport: logged });
+ * ```
+ */
 export type TransportFactory = (options: TransportOptions, handlers: TransportHandlers) => Promise<Transport>;

@@ -27,6 +27,7 @@ import { type OpenWebSocket, type WebSocketLike, type WebSocketTransportOptions,
 /** A `ws`-compatible WebSocket class: called as `new WebSocket(url, protocols, wsOptions)`. */
 export type NodeWebSocketConstructor = new (url: string, protocols: string[], options?: object) => WebSocketLike;
 
+/** Options of the Node `createWebSocketTransport`: the browser's, plus headers and TLS. */
 export interface NodeWebSocketTransportOptions extends WebSocketTransportOptions {
   /**
    * The WebSocket class (default: the `ws` package). Called with `ws`'s
@@ -120,5 +121,13 @@ export function createNodeWebSocketTransport(settings: NodeWebSocketTransportOpt
   return webSocketTransportWith(open, settings.highWaterMark);
 }
 
-/** The default WebSocket transport on Node (`ws`, no extra headers; TLS from the client's `tls` option). */
+/**
+ * The default WebSocket transport on Node (`ws`, no extra headers; TLS from the client's `tls` option).
+ *
+ * @example
+ * ```ts
+ * // ws: and wss: URLs pick it by themselves; naming it is only needed to force it.
+ * const client = await connect('ws://localhost:8080/mqtt', { transport: websocketTransport });
+ * ```
+ */
 export const nodeWebSocketTransport: TransportFactory = /* @__PURE__ */ createNodeWebSocketTransport();

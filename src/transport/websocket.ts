@@ -31,11 +31,13 @@ import type { Transport, TransportFactory, TransportHandlers, TransportOptions }
 
 /** The parts of a WebSocket event the transport reads (open, message, error, close). */
 export interface WebSocketEvent {
+  /** `open`, `message`, `error` or `close`. */
   readonly type: string;
   /** message: an ArrayBuffer or a Uint8Array (Node's `ws`) for binary frames, a string for text frames. */
   readonly data?: unknown;
   /** close: the close code (1000 normal, 1006 lost without a close frame, ...). */
   readonly code?: number;
+  /** close: the reason text the peer sent, if any. */
   readonly reason?: string;
   /** error, on Node's `ws`: the underlying error (ECONNREFUSED, a TLS failure, ...). Browsers give none. */
   readonly error?: unknown;
@@ -43,19 +45,26 @@ export interface WebSocketEvent {
 
 /** What the transport needs of a WebSocket: the standard API, which browsers and `ws` both have. */
 export interface WebSocketLike {
+  /** Set by the transport to `arraybuffer` (or `nodebuffer` for `ws`) before any message arrives. */
   binaryType: string;
+  /** Bytes queued by `send` and not yet sent; the transport uses it for backpressure. */
   readonly bufferedAmount: number;
   /** The subprotocol the server agreed to ('' for none). */
   readonly protocol: string;
+  /** 0 connecting, 1 open, 2 closing, 3 closed (the standard constants). */
   readonly readyState: number;
+  /** Sends one binary frame. */
   send(data: Uint8Array): void;
+  /** Starts the closing handshake. */
   close(code?: number, reason?: string): void;
+  /** Listens to one of the four events the transport uses. */
   addEventListener(type: 'open' | 'message' | 'error' | 'close', listener: (event: WebSocketEvent) => void): void;
 }
 
 /** A WebSocket class: the browser's `WebSocket`, or a compatible one. */
 export type WebSocketConstructor = new (url: string, protocols: string[]) => WebSocketLike;
 
+/** Options of {@link createWebSocketTransport}. */
 export interface WebSocketTransportOptions {
   /** The WebSocket class to use (default: the global `WebSocket`). */
   WebSocket?: WebSocketConstructor;
@@ -410,6 +419,14 @@ export function webSocketTransportWith(open: OpenWebSocket, highWaterMark = DEFA
  * Makes a WebSocket transport factory that uses the global `WebSocket` (or
  * the class or factory given). On Node, the entry point exports a version
  * that uses the `ws` package and also takes headers and TLS options.
+ * Throws InvalidArgumentError for a bad `highWaterMark`; a missing global WebSocket shows when connecting.
+ *
+ * @example
+ * ```ts
+ * // Browser: a larger send buffer before publishes wait, for a dashboard that sends bursts.
+ * const transport = createWebSocketTransport({ highWaterMark: 1024 * 1024 });
+ * const client = await connect('wss://broker.example:8884/mqtt', { transport });
+ * ```
  */
 export function createWebSocketTransport(settings: WebSocketTransportOptions = {}): TransportFactory {
   const open: OpenWebSocket = (url, protocols) => {
@@ -423,5 +440,12 @@ export function createWebSocketTransport(settings: WebSocketTransportOptions = {
   return webSocketTransportWith(open, settings.highWaterMark);
 }
 
-/** The default WebSocket transport: the global `WebSocket`, for ws: and wss: URLs. */
+/**
+ * The default WebSocket transport: the global `WebSocket`, for ws: and wss: URLs.
+ *
+ * @example
+ * ```ts
+ * const client = await connect('wss://broker.example:8884/mqtt', { transport: websocketTransport });
+ * ```
+ */
 export const websocketTransport: TransportFactory = /* @__PURE__ */ createWebSocketTransport();
