@@ -14,7 +14,7 @@
  * `--from-src` measures the tsx-compiled sources instead.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
@@ -78,6 +78,9 @@ export function compileMqttkit(outDir: string): string {
     writeFileSync(target, result.outputText);
   }
   writeFileSync(path.join(outDir, 'package.json'), '{ "type": "module" }\n');
+  // The runtime dependencies (ws) resolve from the project's node_modules, as from an installed package.
+  const modules = path.join(outDir, 'node_modules');
+  if (!existsSync(modules)) symlinkSync(path.join(root, 'node_modules'), modules, 'dir');
   return outDir;
 }
 
