@@ -1,7 +1,7 @@
 // Builds dist/:
 // - Node: ESM and CJS for each entry point, plus bundled .d.ts types;
 // - browser: dist/browser.js (ESM, one file, for bundlers: the `browser` export condition)
-//   and dist/mqttkit.min.js (minified IIFE, global `mqttkit`, for <script> tags), with types in dist/browser.d.ts.
+//   and dist/mqttkit.min.js (minified IIFE, global `mqttkit`, for <script> tags: src/browser-global.ts), with types in dist/browser.d.ts.
 // `rollup -c --environment MQTTKIT_BUILD:browser` builds only the browser files (the browser tests do this).
 import terser from '@rollup/plugin-terser';
 import typescript from '@rollup/plugin-typescript';
@@ -52,16 +52,19 @@ const browser = [
   {
     input: 'src/browser.ts',
     plugins: [noNodeImports, typescript({ tsconfig: './tsconfig.build.json' })],
-    output: [
-      { file: 'dist/browser.js', format: 'es', sourcemap: true },
-      {
-        file: 'dist/mqttkit.min.js',
-        format: 'iife',
-        name: 'mqttkit',
-        sourcemap: true,
-        plugins: [terser({ ecma: 2020, compress: { passes: 2 }, format: { comments: false } })],
-      },
-    ],
+    output: { file: 'dist/browser.js', format: 'es', sourcemap: true },
+  },
+  {
+    // The global for <script> tags: the client without opt-in extras (src/browser-global.ts says which).
+    input: 'src/browser-global.ts',
+    plugins: [noNodeImports, typescript({ tsconfig: './tsconfig.build.json' })],
+    output: {
+      file: 'dist/mqttkit.min.js',
+      format: 'iife',
+      name: 'mqttkit',
+      sourcemap: true,
+      plugins: [terser({ ecma: 2020, compress: { passes: 2 }, format: { comments: false } })],
+    },
   },
   {
     input: 'src/browser.ts',

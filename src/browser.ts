@@ -52,6 +52,13 @@ export function connect(url: string | URL, options: ClientOptions & { signal?: A
 }
 
 export * from './api.js';
+export {
+  type IndexedDbDurability,
+  IndexedDbStore,
+  type IndexedDbStoreOptions,
+  type IndexedDbStoreRestored,
+  type IndexedDbStoreStats,
+} from './store/indexeddb.js';
 export { transportForUrl } from './transport/browser.js';
 export {
   createWebSocketTransport,

@@ -7,22 +7,14 @@
  * connection attempt gets a generation number, so a late event from an old
  * transport can never reach the engine.
  */
-import type {
-  ConnackPacket,
-  DisconnectPacket,
-  DisconnectProperties,
-  PublishProperties,
-  QoS,
-  SubscribeProperties,
-  Subscription as SubscriptionRequest,
-  UserProperty,
-} from '../codec/types.js';
+import type { UserProperty } from '../codec/types.js';
 import { Engine, type EngineState } from '../engine/engine.js';
 import type { Action, EngineEvent, Input, OpId, OpResult } from '../engine/types.js';
-import { InvalidArgumentError, type MqttkitError, StateError } from '../errors.js';
+import { InvalidArgumentError, type MqttkitError } from '../errors.js';
 import { LazyMap } from '../store/lazy.js';
 import type { TransportFactory } from '../transport/types.js';
 import { abortError } from './abort.js';
+import { answerChallenge, reauthentication } from './auth.js';
 import { connectWith } from './connect.js';
 import { Connection } from './connection.js';
 import { TypedEmitter } from './events.js';
@@ -30,132 +22,11 @@ import { ReceivedMessage } from './message.js';
 import { type ClientOptions, engineOptions, type Payload, parseUrl, toBytes } from './options.js';
 import { Requester, type RequestOptions } from './request.js';
 import { platformScheduler, type Scheduler } from './scheduler.js';
-import { Subscription } from './subscription.js';
+import type { Subscription } from './subscription.js';
+import { Subscriptions } from './subscriptions.js';
+import type { ClientEvents, EndOptions, PublishOptions, PublishResult, SubscribeOptions } from './types.js';
 
-/**
- * The events of {@link MqttClient} and their arguments: `client.on(name, listener)` is typed from this map.
- * Listeners run synchronously, in the order added; an `error` event with no listener is dropped (it does not
- * throw as Node's EventEmitter would), so listen to it where background failures matter.
- *
- * @example
- * ```ts
- * client.on('connect', ({ sessionPresent }) => console.log('connected, session kept:', sessionPresent));
- * client.on('reconnect', ({ attempt, delay, error }) => console.log(`retry #${attempt} in ${delay} ms`, error?.message));
- * client.on('offline', () => console.log('offline; publishes now queue'));
- * client.on('close', ({ error }) => console.log('stopped for good', error?.code));
- * client.on('error', (err) => console.error(err.code, err.message));
- * ```
- */
-export interface ClientEvents {
-  /**
-   * CONNACK accepted (first connection and every reconnection). `sessionPresent` is false when the broker kept
-   * no session (earlier subscriptions are then re-sent unless `resubscribe` is off); `connack` has the broker's
-   * MQTT 5 limits in its `properties`.
-   */
-  connect: [
-    {
-      /** False when the broker kept no session: subscriptions made before are re-sent unless `resubscribe` is off. */
-      sessionPresent: boolean;
-      /** The whole CONNACK, with the broker's MQTT 5 limits in `properties`. */
-      connack: ConnackPacket;
-    },
-  ];
-  /**
-   * Every message received, whatever subscription it matched (also those a persistent session delivers before
-   * any `subscribe()` call). Subscriptions iterate over their own matching messages in addition.
-   */
-  message: [ReceivedMessage];
-  /**
-   * A reconnect is scheduled in `delay` ms. `attempt` counts from 1 since the last stable connection; `error` is
-   * why the last connection or attempt failed.
-   */
-  reconnect: [
-    {
-      /** Attempts since the last stable connection, from 1. */
-      attempt: number;
-      /** Milliseconds until the attempt (random, capped: see `ReconnectOptions`). */
-      delay: number;
-      /** Why the last connection or attempt failed. */
-      error?: Error;
-    },
-  ];
-  /** The connection was lost (a reconnect may follow); `error` says why, absent when `end()` closed it. */
-  offline: [
-    {
-      /** Why; absent when the client itself closed (`end()`). */
-      error?: Error;
-    },
-  ];
-  /**
-   * The client stopped for good: `end()` or an error retrying cannot fix. `error` is that error (e.g.
-   * MQTTKIT_ERR_NOT_AUTHORIZED), absent after `end()`.
-   */
-  close: [
-    {
-      /** Absent after `end()`; otherwise the error that stopped the client (e.g. MQTTKIT_ERR_NOT_AUTHORIZED). */
-      error?: MqttkitError;
-    },
-  ];
-  /** The broker broke the protocol, or a background operation failed. */
-  error: [MqttkitError];
-  /** The broker sent DISCONNECT (MQTT 5: with reason code and maybe a Server Reference). */
-  disconnect: [DisconnectPacket];
-}
-
-/** Options of {@link MqttClient.publish}. */
-export interface PublishOptions {
-  /** Delivery guarantee (default 0). The promise resolves when it is met; see {@link MqttClient.publish}. */
-  qos?: QoS;
-  /** Keep the message as the topic's last value for future subscribers (default false). An empty retained payload clears it. */
-  retain?: boolean;
-  /** MQTT 5 properties (user properties, message expiry, content type, ...); an InvalidArgumentError on 3.1/3.1.1. */
-  properties?: PublishProperties;
-  /**
-   * Aborting rejects the promise with MQTTKIT_ERR_ABORTED. A message still in the offline queue is then never
-   * sent; one already sent cannot be taken back, and its QoS flow completes unobserved.
-   */
-  signal?: AbortSignal;
-}
-
-/**
- * What a publish resolves to: empty for QoS 0 and on MQTT 3.1/3.1.1; on MQTT 5 the broker's success code and
- * properties when it sent any (failures reject with a ReasonCodeError instead).
- */
-export interface PublishResult {
-  /** MQTT 5 reason code from PUBACK/PUBREC (e.g. 0x10 no matching subscribers). */
-  reasonCode?: number;
-  /** The ack's MQTT 5 properties: user properties, and a Reason String in `reasonString`. */
-  properties?: PublishProperties & {
-    /** The broker's human-readable note on the ack, for logs. */
-    reasonString?: string;
-  };
-}
-
-/** Options of {@link MqttClient.subscribe}; they apply to every filter of the call. */
-export interface SubscribeOptions {
-  /** Highest QoS to receive matching messages with (default 0); the broker may grant less (see `reasonCodes`). */
-  qos?: QoS;
-  /** MQTT 5: do not receive the messages this client publishes itself (default false; not allowed on `$share/`). */
-  noLocal?: boolean;
-  /** MQTT 5: keep the RETAIN flag of forwarded messages as the publisher set it (default false: cleared). */
-  retainAsPublished?: boolean;
-  /** MQTT 5: retained messages at subscribe time: 0 always (default), 1 only for a new subscription, 2 never. */
-  retainHandling?: 0 | 1 | 2;
-  /** MQTT 5 SUBSCRIBE properties (user properties; a subscription identifier is set for you when the broker allows). */
-  properties?: SubscribeProperties;
-  /** Aborting rejects with MQTTKIT_ERR_ABORTED; a SUBSCRIBE already sent may still take effect at the broker. */
-  signal?: AbortSignal;
-}
-
-/** Options of {@link MqttClient.end}. */
-export interface EndOptions {
-  /** Close now instead of waiting for in-flight messages to be acknowledged (default false). */
-  force?: boolean;
-  /** MQTT 5 DISCONNECT reason code (default 0, normal; 0x04 has the broker publish the will). */
-  reasonCode?: number;
-  /** MQTT 5 DISCONNECT properties, e.g. a new `sessionExpiryInterval` in seconds. */
-  properties?: DisconnectProperties;
-}
+export type { ClientEvents, EndOptions, PublishOptions, PublishResult, SubscribeOptions } from './types.js';
 
 type SyncDecision = Action & { type: 'settle' | 'fail' };
 type Pending = { resolve: (r: unknown) => void; reject: (e: MqttkitError) => void; cleanup?: () => void };
@@ -195,17 +66,14 @@ export class MqttClient extends TypedEmitter<ClientEvents> {
   private readonly timers = new LazyMap<string, unknown>();
   /** Settlements to run after the batch they follow is written (QoS 0 resolves once written). */
   private afterFlush: Action[] = [];
-  private readonly subscriptions = new Set<Subscription>();
+  private readonly subscriptions = new Subscriptions();
   private readonly requester: Requester;
-  /** Whether the broker takes subscription identifiers (known after the first CONNACK). */
-  private subscriptionIds = false;
   /** The operation being fed to the engine right now, and its result if the engine decided it at once. */
   private syncOp: OpId = 0;
   private syncAction: SyncDecision | undefined;
   /** One promise for all QoS 0 publishes in the batch being written. */
   private batchWritten: Promise<PublishResult> | undefined;
   private resolveBatchWritten: ((r: PublishResult) => void) | undefined;
-  private nextSubscriptionId = 1;
 
   /**
    * Prefer `createClient()` or `connect()`, which pass the platform's transports. `defaultTransport` picks the
@@ -346,35 +214,15 @@ export class MqttClient extends TypedEmitter<ClientEvents> {
   async subscribe(filters: string | string[], options: SubscribeOptions = {}): Promise<Subscription> {
     const list = typeof filters === 'string' ? [filters] : filters;
     if (!Array.isArray(list) || list.length === 0) throw new InvalidArgumentError('filters: give at least one topic filter', 'filters');
-    const { signal, properties, qos = 0, noLocal, retainAsPublished, retainHandling } = options;
-    const subscriptions: SubscriptionRequest[] = list.map((topicFilter) => {
-      const s: SubscriptionRequest = { topicFilter, qos };
-      if (noLocal !== undefined) s.noLocal = noLocal;
-      if (retainAsPublished !== undefined) s.retainAsPublished = retainAsPublished;
-      if (retainHandling !== undefined) s.retainHandling = retainHandling;
-      return s;
-    });
-    const request = { subscriptions, properties };
-    // On MQTT 5 each subscription gets its own identifier, so a message the broker delivers once per
-    // matching subscription reaches each Subscription once, not once per copy.
-    if (this.subscriptionIds && properties?.subscriptionIdentifier === undefined) {
-      request.properties = { ...properties, subscriptionIdentifier: this.nextSubscriptionId++ };
-    }
-    const sub = new Subscription(
-      list,
-      (s) => this.unsubscribeFilters(s),
-      this.options.highWaterMark ?? 10_000,
-      request.properties?.subscriptionIdentifier,
+    const { sub, request } = this.subscriptions.open(list, options, this.options.highWaterMark ?? 10_000, (s) =>
+      this.unsubscribeFilters(s),
     );
-    // Listen before SUBSCRIBE leaves: retained messages may arrive ahead of the SUBACK.
-    this.subscriptions.add(sub);
     try {
-      const result = await this.op<OpResult>(signal, { type: 'subscribe', now: this.scheduler.now(), op: this.nextOp++, request });
+      const result = await this.op<OpResult>(options.signal, { type: 'subscribe', now: this.scheduler.now(), op: this.nextOp++, request });
       sub.reasonCodes = result.kind === 'subscribe' ? result.reasonCodes : [];
       return sub;
     } catch (err) {
-      this.subscriptions.delete(sub);
-      sub.end(err as Error);
+      this.subscriptions.close(sub, err as Error);
       throw err;
     }
   }
@@ -397,7 +245,7 @@ export class MqttClient extends TypedEmitter<ClientEvents> {
     const list = typeof filters === 'string' ? [filters] : filters;
     if (!Array.isArray(list) || list.length === 0) throw new InvalidArgumentError('filters: give at least one topic filter', 'filters');
     // Only the subscriptions this UNSUBSCRIBE covers: one made while it is in flight comes after it on the wire and stays.
-    const covered = [...this.subscriptions].filter((sub) => sub.topicFilters.every((f) => list.includes(f)));
+    const covered = this.subscriptions.coveredBy(list);
     const result = await this.op<OpResult>(options.signal, {
       type: 'unsubscribe',
       now: this.scheduler.now(),
@@ -405,19 +253,12 @@ export class MqttClient extends TypedEmitter<ClientEvents> {
       topicFilters: list,
       properties: options.properties,
     });
-    for (const sub of covered) {
-      this.subscriptions.delete(sub);
-      sub.end();
-    }
+    for (const sub of covered) this.subscriptions.close(sub);
     return result.kind === 'unsubscribe' ? result.reasonCodes : [];
   }
 
   private async unsubscribeFilters(sub: Subscription): Promise<void> {
-    this.subscriptions.delete(sub);
-    // Keep a filter another live subscription still needs.
-    const stillUsed = new Set<string>();
-    for (const other of this.subscriptions) for (const f of other.topicFilters) stillUsed.add(f);
-    const drop = sub.topicFilters.filter((f) => !stillUsed.has(f));
+    const drop = this.subscriptions.release(sub);
     if (drop.length > 0 && this.engine.state !== 'closed') await this.unsubscribe(drop);
   }
 
@@ -457,17 +298,7 @@ export class MqttClient extends TypedEmitter<ClientEvents> {
    * ```
    */
   reauthenticate(data?: Uint8Array): void {
-    if (this.protocolVersion !== 5)
-      throw new InvalidArgumentError('reauthenticate: enhanced authentication needs MQTT 5', 'protocolVersion');
-    const method = this.options.properties?.authenticationMethod;
-    if (method === undefined)
-      throw new InvalidArgumentError('reauthenticate: needs options.properties.authenticationMethod', 'properties.authenticationMethod');
-    this.input({
-      type: 'auth',
-      now: this.scheduler.now(),
-      reasonCode: 0x19,
-      properties: { authenticationMethod: method, authenticationData: data },
-    });
+    this.input(reauthentication(this.protocolVersion, this.options, data, this.scheduler.now()));
   }
 
   /**
@@ -479,7 +310,9 @@ export class MqttClient extends TypedEmitter<ClientEvents> {
    *
    * @example
    * ```ts
-   * process.once('SIGINT', () => void client.end().then(() => process.exit(0)));
+   * await client.end(); // in-flight QoS 1/2 messages acknowledged, then DISCONNECT
+   * // or, to leave at once (what is in flight stays in the session, or the store):
+   * await client.end({ force: true });
    * ```
    */
   async end(options: EndOptions = {}): Promise<void> {
@@ -612,18 +445,14 @@ export class MqttClient extends TypedEmitter<ClientEvents> {
 
   private deliver(message: ReceivedMessage): void {
     this.emit('message', message);
-    const ids = message.properties?.subscriptionIdentifiers;
-    for (const sub of this.subscriptions) {
-      const id = sub.identifier;
-      if (id !== undefined && ids !== undefined ? ids.includes(id) : sub.matches(message.topic)) sub.push(message);
-    }
+    this.subscriptions.route(message);
     this.requester.onMessage(message);
   }
 
   private onEngineEvent(e: EngineEvent): void {
     switch (e.type) {
       case 'connect':
-        this.subscriptionIds = this.protocolVersion === 5 && e.connack.properties?.subscriptionIdentifiersAvailable !== false;
+        this.subscriptions.onConnack(this.protocolVersion === 5, e.connack.properties?.subscriptionIdentifiersAvailable);
         this.emit('connect', { sessionPresent: e.sessionPresent, connack: e.connack });
         return;
       case 'reconnecting':
@@ -633,8 +462,7 @@ export class MqttClient extends TypedEmitter<ClientEvents> {
         this.emit('offline', { error: e.error });
         return;
       case 'close':
-        for (const sub of this.subscriptions) sub.end(e.error);
-        this.subscriptions.clear();
+        this.subscriptions.endAll(e.error);
         this.requester.close(e.error);
         this.emit('close', { error: e.error });
         return;
@@ -645,29 +473,15 @@ export class MqttClient extends TypedEmitter<ClientEvents> {
         this.emit('error', e.error);
         return;
       case 'auth':
-        void this.answerAuth(e.reasonCode, e.properties?.authenticationData);
+        void answerChallenge(
+          this.options,
+          e.reasonCode,
+          e.properties?.authenticationData,
+          (answer) => this.input(answer),
+          (error) => this.emit('error', error),
+          () => this.scheduler.now(),
+        );
         return;
-    }
-  }
-
-  private async answerAuth(reasonCode: number, data: Uint8Array | undefined): Promise<void> {
-    const method = this.options.properties?.authenticationMethod;
-    if (reasonCode !== 0x18 || method === undefined) return;
-    const handler = this.options.onAuth;
-    if (handler === undefined) {
-      this.emit('error', new StateError('auth: the broker sent an AUTH challenge and options.onAuth is not set', 'MQTTKIT_ERR_AUTH'));
-      return;
-    }
-    try {
-      const answer = await handler({ method, data, reasonCode });
-      this.input({
-        type: 'auth',
-        now: this.scheduler.now(),
-        reasonCode: 0x18,
-        properties: { authenticationMethod: method, authenticationData: answer },
-      });
-    } catch (err) {
-      this.emit('error', new StateError(`auth: onAuth failed: ${String(err)}`, 'MQTTKIT_ERR_AUTH', { cause: err }));
     }
   }
 }

@@ -17,8 +17,11 @@ export interface ConnectionEvents {
   onClose(error?: Error): void;
   /** Runs after each batch is handed to the transport (QoS 0 publishes resolve once written). */
   onFlushed(): void;
-  /** Runs before bytes go to the transport: a persistent store writes its records first (write-ahead). */
-  beforeWrite?(): void;
+  /**
+   * Runs before bytes go to the transport: a persistent store writes its records first (write-ahead).
+   * A promise holds this write, and every later one, until it settles.
+   */
+  beforeWrite?(): void | Promise<void>;
   /** The transport's send buffer filled up (false) or drained (true). */
   onWritable(writable: boolean): void;
 }
@@ -32,6 +35,8 @@ export class Connection {
   private flushScheduled = false;
   /** False from a write that found the send buffer full until the transport drains. */
   private writable = true;
+  /** Batches waiting, in order, for their store records to become durable (see beforeWrite). */
+  private held: { chunks: Uint8Array[]; ready: boolean }[] = [];
 
   constructor(
     private readonly factory: TransportFactory,
@@ -39,9 +44,9 @@ export class Connection {
     private readonly events: ConnectionEvents,
   ) {}
 
-  /** Packets waiting for the next flush. */
+  /** Packets waiting for the next flush, or for their store records before being written. */
   get pendingWrites(): number {
-    return this.batch.length;
+    return this.batch.length + this.held.length;
   }
 
   open(): void {
@@ -101,16 +106,38 @@ export class Connection {
       const chunks = this.batch;
       this.batch = [];
       this.batchBytes = 0;
-      this.events.beforeWrite?.();
-      // Bytes for a connection that is gone are dropped: the engine resends what matters.
-      const transport = this.transport;
-      if (transport !== undefined && !transport.write(chunks) && this.writable) {
-        // A peer that stops reading must not make us buffer without bound: publishes queue (bounded) until it drains.
-        this.writable = false;
-        this.events.onWritable(false);
-      }
+      const committed = this.events.beforeWrite?.();
+      const durable = committed instanceof Promise ? committed : undefined;
+      if (durable === undefined && this.held.length === 0) this.writeNow(chunks);
+      else this.hold(chunks, durable);
     }
-    this.events.onFlushed();
+    // QoS 0 publishes settle once written: not while anything is held.
+    if (this.held.length === 0) this.events.onFlushed();
+  }
+
+  private writeNow(chunks: Uint8Array[]): void {
+    // Bytes for a connection that is gone are dropped: the engine resends what matters.
+    const transport = this.transport;
+    if (transport !== undefined && !transport.write(chunks) && this.writable) {
+      // A peer that stops reading must not make us buffer without bound: publishes queue (bounded) until it drains.
+      this.writable = false;
+      this.events.onWritable(false);
+    }
+  }
+
+  /** Holds a batch until its store records are durable; batches leave in order. */
+  private hold(chunks: Uint8Array[], durable: Promise<void> | undefined): void {
+    const entry = { chunks, ready: durable === undefined };
+    this.held.push(entry);
+    if (durable === undefined) return;
+    const generation = this.generation;
+    void durable.then(() => {
+      // A batch for a connection that is gone stays unsent: the engine resends what matters.
+      if (generation !== this.generation) return;
+      entry.ready = true;
+      while (this.held.length > 0 && this.held[0].ready) this.writeNow((this.held.shift() as { chunks: Uint8Array[] }).chunks);
+      if (this.held.length === 0) this.events.onFlushed();
+    });
   }
 
   /** Writes what is queued (a final DISCONNECT), then closes; a keep alive timeout closes at once. */
@@ -120,8 +147,12 @@ export class Connection {
     this.opening = undefined;
     const transport = this.transport;
     this.transport = undefined;
-    if (transport !== undefined && this.batch.length > 0) {
-      this.events.beforeWrite?.();
+    // Held batches are dropped (their records are not durable yet; the engine resends what matters), and
+    // so is a final batch behind them; otherwise the final batch (a DISCONNECT) goes out before the close.
+    const canWrite = this.held.length === 0;
+    this.held = [];
+    if (transport !== undefined && this.batch.length > 0 && canWrite) {
+      void this.events.beforeWrite?.();
       transport.write(this.batch);
     }
     this.batch = [];

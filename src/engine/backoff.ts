@@ -10,6 +10,16 @@ export interface BackoffPolicy {
 
 export const DEFAULT_BACKOFF: BackoffPolicy = { initialDelay: 1_000, maxDelay: 30_000, factor: 2 };
 
+/** The policy from the user's reconnect options: what they leave out (or set to undefined) keeps its default. */
+export function backoffPolicy(options: Partial<BackoffPolicy> = {}): BackoffPolicy {
+  const policy = { ...DEFAULT_BACKOFF };
+  for (const key of ['initialDelay', 'maxDelay', 'factor'] as const) {
+    const value = options[key];
+    if (value !== undefined) policy[key] = value;
+  }
+  return policy;
+}
+
 /**
  * Delay in ms before reconnect attempt `attempt` (0 = the first retry):
  * uniformly random in [0, min(maxDelay, initialDelay * factor^attempt)).

@@ -16,16 +16,16 @@
 import { Decoder } from '../codec/decoder.js';
 import { encodedSize } from '../codec/encode.js';
 import { connackReturnCodeToReasonCode } from '../codec/reason-codes.js';
-import type { ConnackPacket, ConnectPacket, DisconnectPacket, Packet, ProtocolVersion, PublishPacket } from '../codec/types.js';
-import { InvalidArgumentError, MalformedPacketError, MqttkitError, StateError } from '../errors.js';
+import type { ConnackPacket, DisconnectPacket, Packet, ProtocolVersion, PublishPacket } from '../codec/types.js';
+import { InvalidArgumentError, MalformedPacketError, type MqttkitError, StateError } from '../errors.js';
 import { MemoryStore } from '../store/memory.js';
-import { type BackoffPolicy, backoff, DEFAULT_BACKOFF } from './backoff.js';
+import { type BackoffPolicy, backoff, backoffPolicy } from './backoff.js';
+import { connectPacket, DEFAULT_KEEPALIVE, generatedClientId, olderVersion } from './connect-packet.js';
 import { Inbox } from './inbox.js';
 import { KeepAlive } from './keepalive.js';
-import { brokerLimits, Link } from './link.js';
-import { generatedClientId, olderVersion } from './negotiate.js';
+import { brokerLimits, DEFAULT_IN_FLIGHT_BEFORE_V5, Link } from './link.js';
 import { Outbox } from './outbox.js';
-import { reasonError } from './reasons.js';
+import { asMqttkitError, reasonError } from './reasons.js';
 import type { Action, EngineOptions, Input, OpId, TimerName } from './types.js';
 
 /**
@@ -35,11 +35,8 @@ import type { Action, EngineOptions, Input, OpId, TimerName } from './types.js';
  */
 export type EngineState = 'idle' | 'opening' | 'connecting' | 'connected' | 'ending' | 'waiting' | 'closed';
 
-const DEFAULT_KEEPALIVE = 60;
 const DEFAULT_CONNECT_TIMEOUT = 30_000;
 const DEFAULT_STABLE_AFTER = 10_000;
-/** See EngineOptions.maxInFlight: MQTT 3.1/3.1.1 brokers cannot say how many they take. */
-const DEFAULT_IN_FLIGHT_BEFORE_V5 = 20;
 
 /**
  * The MQTT protocol engine, sans-IO: feed it {@link Input}s with {@link Engine.handle} and carry out the {@link
@@ -99,10 +96,10 @@ export class Engine {
     const props = version === 5 ? options.properties : undefined;
     this.inbox = new Inbox(this.link, store, props?.topicAliasMaximum ?? 0, props?.receiveMaximum ?? 65_535);
     this.decoder = this.newDecoder();
-    this.policy = options.reconnect === false ? undefined : { ...DEFAULT_BACKOFF, ...stripUndefined(options.reconnect ?? {}) };
+    this.policy = options.reconnect === false ? undefined : backoffPolicy(options.reconnect);
     this.random = options.random ?? Math.random;
     // Refuse bad connect options now (client id, will, properties), not at the first connection.
-    encodedSize(this.connectPacket(), version);
+    encodedSize(connectPacket(options, this.clientId, version), version);
   }
 
   /** The current {@link EngineState}. */
@@ -232,23 +229,8 @@ export class Engine {
     this.link.writable = true;
     this.decoder = this.newDecoder();
     this.inbox.aliases.reset();
-    this.link.send(this.connectPacket());
+    this.link.send(connectPacket(this.options, this.clientId, this.link.version));
     this.setTimer('connect-timeout', this.options.connectTimeout ?? DEFAULT_CONNECT_TIMEOUT);
-  }
-
-  private connectPacket(): ConnectPacket {
-    const o = this.options;
-    const connect: ConnectPacket = {
-      type: 'connect',
-      clientId: this.clientId,
-      clean: o.clean ?? true,
-      keepAlive: o.keepAlive ?? DEFAULT_KEEPALIVE,
-    };
-    if (o.username !== undefined) connect.username = o.username;
-    if (o.password !== undefined) connect.password = o.password;
-    if (o.will !== undefined) connect.will = o.will;
-    if (o.properties !== undefined && this.link.version === 5) connect.properties = o.properties;
-    return connect;
   }
 
   private onBytes(data: Uint8Array): void {
@@ -337,9 +319,7 @@ export class Engine {
     }
     const props = p.properties;
     if (props?.assignedClientIdentifier !== undefined) this.clientId = props.assignedClientIdentifier;
-    this.link.broker = brokerLimits(props);
-    const cap = this.options.maxInFlight ?? (v === 5 ? undefined : DEFAULT_IN_FLIGHT_BEFORE_V5);
-    if (cap !== undefined && cap < this.link.broker.receiveMaximum) this.link.broker = { ...this.link.broker, receiveMaximum: cap };
+    this.link.broker = brokerLimits(props, this.options.maxInFlight ?? (v === 5 ? undefined : DEFAULT_IN_FLIGHT_BEFORE_V5));
     this.link.connected = true;
     this.stateValue = 'connected';
     this.connectedAt = this.link.now;
@@ -516,13 +496,4 @@ export class Engine {
     this.setTimer('reconnect', delay);
     this.link.emit({ type: 'reconnecting', attempt: this.attempt, delay, error });
   }
-}
-
-function asMqttkitError(err: Error): MqttkitError {
-  if (err instanceof MqttkitError) return err;
-  return new StateError(`connection lost: ${err.message}`, 'MQTTKIT_ERR_CONNECTION_LOST', { retryable: true, cause: err });
-}
-
-function stripUndefined<T extends object>(o: T): Partial<T> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

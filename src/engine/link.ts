@@ -31,7 +31,16 @@ export const UNLIMITED: BrokerLimits = {
   sharedSubscriptionAvailable: true,
 };
 
-export function brokerLimits(props: ConnackProperties | undefined): BrokerLimits {
+/** See EngineOptions.maxInFlight: MQTT 3.1/3.1.1 brokers cannot say how many they take. */
+export const DEFAULT_IN_FLIGHT_BEFORE_V5 = 20;
+
+/** The broker's limits from its CONNACK properties, with our own cap on what is in flight (`maxInFlight`). */
+export function brokerLimits(props: ConnackProperties | undefined, inFlightCap?: number): BrokerLimits {
+  const limits = brokerLimitsFrom(props);
+  return inFlightCap !== undefined && inFlightCap < limits.receiveMaximum ? { ...limits, receiveMaximum: inFlightCap } : limits;
+}
+
+function brokerLimitsFrom(props: ConnackProperties | undefined): BrokerLimits {
   if (props === undefined) return UNLIMITED;
   return {
     receiveMaximum: props.receiveMaximum ?? 65_535,

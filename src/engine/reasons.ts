@@ -4,7 +4,7 @@
  * authorized" only hammers the broker, so those stop reconnection by default.
  */
 import { reasonCodeName } from '../codec/reason-codes.js';
-import { ReasonCodeError } from '../errors.js';
+import { MqttkitError, ReasonCodeError, StateError } from '../errors.js';
 
 /** Reasons a new connection attempt will meet again (MQTT 5 codes; 3.1.1 return codes are mapped first). */
 const FATAL = new Set([
@@ -30,4 +30,10 @@ export function isRetryableReason(code: number): boolean {
 
 export function reasonError(packet: string, code: number, reasonString?: string): ReasonCodeError {
   return new ReasonCodeError(packet, code, reasonCodeName(code), isRetryableReason(code), reasonString);
+}
+
+/** A transport's failure as the error the engine reports (a lost connection, retryable). */
+export function asMqttkitError(err: Error): MqttkitError {
+  if (err instanceof MqttkitError) return err;
+  return new StateError(`connection lost: ${err.message}`, 'MQTTKIT_ERR_CONNECTION_LOST', { retryable: true, cause: err });
 }

@@ -80,11 +80,14 @@ export interface Store {
   clearSession(): void;
 
   /**
-   * Persistent stores: hands every change recorded so far to the operating
-   * system now (synchronously), so it survives the process being killed.
-   * Hosts call it before writing the engine's bytes to the network.
+   * Persistent stores: makes every change recorded so far durable before the
+   * bytes they justify reach the network (write-ahead). The client calls it
+   * before each network write. A store that can do it synchronously (the file
+   * store hands the records to the operating system) returns nothing; one
+   * that cannot (IndexedDB) returns a promise, and the client holds that
+   * write until it settles. The promise must never reject.
    */
-  commit?(): void;
+  commit?(): void | Promise<void>;
   /** Persistent stores: writes what is pending, makes it durable and releases the store (the opener calls it). */
   close?(): Promise<void>;
 }
