@@ -105,7 +105,9 @@ describeWithMosquitto('MqttClient against Mosquitto', () => {
     },
   );
 
-  it('a subscription made while an UNSUBSCRIBE of the same filter is in flight stays open and gets messages', { timeout: 10_000 }, async () => {
+  it('a subscription made while an UNSUBSCRIBE of the same filter is in flight stays open and gets messages', {
+    timeout: 10_000,
+  }, async () => {
     const client = await pool.connect(broker.url, opts(5));
     const topic = unique('resub');
     const first = await client.subscribe(topic, { qos: 1 });
