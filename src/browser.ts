@@ -4,7 +4,7 @@
  * entry, with WebSocket as the only transport. mqtt:, mqtts:, tcp:, tls: and
  * ssl: URLs are refused with an InvalidArgumentError saying to use ws:/wss:.
  *
- * Nothing reachable from here may need Node: no Buffer, process, events or
+ * Nothing reachable from here may need Node: no Node globals, no events or
  * node:* modules (the browser builds fail if one sneaks in, and
  * test/bundler checks the output).
  *

@@ -33,7 +33,7 @@ export function backoffPolicy(options: Partial<BackoffPolicy> = {}): BackoffPoli
  *     await client.publish('orders/new', payload, { qos: 1 });
  *     break;
  *   } catch {
- *     await new Promise((resolve) => setTimeout(resolve, backoff(attempt, Math.random())));
+ *     await sleep(backoff(attempt, Math.random())); // sleep(ms): the application's own timer
  *   }
  * }
  * ```

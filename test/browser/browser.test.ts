@@ -12,8 +12,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import type { MqttClient, ReceivedMessage } from '../../src/node.js';
@@ -21,6 +19,7 @@ import { connect } from '../../src/node.js';
 import { ensureBrowserBuild, ROOT } from '../helpers/browser-build.js';
 import { type Browser, describeWithChromium, launchChromium } from '../helpers/chromium.js';
 import { freePorts, type Mosquitto, startMosquitto } from '../helpers/mosquitto.js';
+import { type StaticServer, serveStatic } from '../helpers/static-server.js';
 
 const ARTIFACTS = path.join(ROOT, 'test-artifacts');
 const BIG_SIZE = 64 * 1024;
@@ -31,38 +30,6 @@ interface PageCheck {
   detail: string;
 }
 
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.map': 'application/json',
-};
-
-/** Serves /dist/* from dist/ and /pages/* from test/browser/pages/, nothing else, on 127.0.0.1. */
-async function startPageServer(): Promise<{ server: Server; origin: string }> {
-  const folders: Record<string, string> = { dist: path.join(ROOT, 'dist'), pages: path.join(ROOT, 'test/browser/pages') };
-  const server = createServer(async (req, res) => {
-    const [, folder, ...rest] = new URL(req.url ?? '/', 'http://x').pathname.split('/');
-    const base = folders[folder ?? ''];
-    const file = base === undefined ? undefined : path.join(base, ...rest);
-    if (file === undefined || !file.startsWith(`${base}${path.sep}`)) {
-      res.writeHead(404).end();
-      return;
-    }
-    try {
-      const body = await readFile(file);
-      res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
-      res.end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return { server, origin: `http://127.0.0.1:${address.port}` };
-}
-
 function bigPayload(): Uint8Array {
   const bytes = new Uint8Array(BIG_SIZE);
   for (let i = 0; i < BIG_SIZE; i++) bytes[i] = (i * 31 + 7) & 255;
@@ -71,7 +38,7 @@ function bigPayload(): Uint8Array {
 
 describeWithChromium('browser builds in Chromium', () => {
   let broker: Mosquitto;
-  let pages: { server: Server; origin: string };
+  let pages: StaticServer;
   let browser: Browser;
   let node: MqttClient;
   let closedPort: number;
@@ -81,7 +48,7 @@ describeWithChromium('browser builds in Chromium', () => {
     const [, started, served, launched, [port]] = await Promise.all([
       ensureBrowserBuild(),
       startMosquitto({ websockets: true }),
-      startPageServer(),
+      serveStatic({ '/dist/': path.join(ROOT, 'dist'), '/pages/': path.join(ROOT, 'test/browser/pages') }),
       launchChromium(),
       freePorts(1),
     ]);
@@ -112,7 +79,7 @@ describeWithChromium('browser builds in Chromium', () => {
   afterAll(async () => {
     await node?.end({ force: true });
     await browser?.close();
-    await new Promise<void>((resolve) => (pages?.server ? pages.server.close(() => resolve()) : resolve()));
+    await pages?.close();
     await broker?.stop();
   });
 

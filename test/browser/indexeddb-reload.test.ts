@@ -29,8 +29,6 @@
  * IDB_RELOADS=<n> changes the number of reloads (default 6).
  */
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { MqttClient } from '../../src/node.js';
@@ -38,6 +36,7 @@ import { connect } from '../../src/node.js';
 import { ensureBrowserBuild, ROOT } from '../helpers/browser-build.js';
 import { type Browser, describeWithChromium, launchChromium, type Page } from '../helpers/chromium.js';
 import { type Mosquitto, startMosquitto } from '../helpers/mosquitto.js';
+import { type StaticServer, serveStatic } from '../helpers/static-server.js';
 
 const RELOADS = Number(process.env.IDB_RELOADS ?? 6);
 const SEGMENT_MIN = 300;
@@ -56,31 +55,6 @@ function seededRandom(s: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-/** Serves /dist/* and /pages/* (test/browser/pages) on 127.0.0.1. */
-async function startPageServer(): Promise<{ server: Server; origin: string }> {
-  const folders: Record<string, string> = { dist: path.join(ROOT, 'dist'), pages: path.join(ROOT, 'test/browser/pages') };
-  const server = createServer(async (req, res) => {
-    const [, folder, ...rest] = new URL(req.url ?? '/', 'http://x').pathname.split('/');
-    const base = folders[folder ?? ''];
-    const file = base === undefined ? undefined : path.join(base, ...rest);
-    if (file === undefined || !file.startsWith(`${base}${path.sep}`)) {
-      res.writeHead(404).end();
-      return;
-    }
-    try {
-      const body = await readFile(file);
-      const type = file.endsWith('.html') ? 'text/html' : file.endsWith('.js') ? 'text/javascript' : 'text/css';
-      res.writeHead(200, { 'content-type': `${type}; charset=utf-8`, 'cache-control': 'no-store' }).end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return { server, origin: `http://127.0.0.1:${address.port}` };
 }
 
 interface Progress {
@@ -105,7 +79,7 @@ interface PublisherWindow {
 
 describeWithChromium('IndexedDbStore: no loss across page reloads (Chromium, WebSocket, Mosquitto with persistence)', () => {
   let broker: Mosquitto;
-  let pages: { server: Server; origin: string };
+  let pages: StaticServer;
   let browser: Browser;
   let subscriber: MqttClient | undefined;
 
@@ -113,7 +87,7 @@ describeWithChromium('IndexedDbStore: no loss across page reloads (Chromium, Web
     const [, started, served, launched] = await Promise.all([
       ensureBrowserBuild(),
       startMosquitto({ websockets: true, persistence: true, config: ['max_queued_messages 1000000'] }),
-      startPageServer(),
+      serveStatic({ '/dist/': path.join(ROOT, 'dist'), '/pages/': path.join(ROOT, 'test/browser/pages') }),
       launchChromium(),
     ]);
     if (started === undefined) throw new Error('mosquitto not installed: apt-get install -y mosquitto');
@@ -125,7 +99,7 @@ describeWithChromium('IndexedDbStore: no loss across page reloads (Chromium, Web
   afterAll(async () => {
     await subscriber?.end({ force: true });
     await browser?.close();
-    await new Promise<void>((resolve) => (pages?.server ? pages.server.close(() => resolve()) : resolve()));
+    await pages?.close();
     await broker?.stop();
   });
 

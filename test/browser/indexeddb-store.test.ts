@@ -1,30 +1,9 @@
-/**
- * IndexedDbStore (src/store/indexeddb.ts) in headless Chromium, from the
- * browser build dist/browser.js (made by test/helpers/browser-build.ts).
- *
- * Unit level: the scenarios live in test/browser/pages/indexeddb-store.js
- * (run in the page, returning plain data); the assertions are here. Each
- * test uses a database of its own.
- */
-import { readFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ensureBrowserBuild, ROOT } from '../helpers/browser-build.js';
 import { type Browser, describeWithChromium, launchChromium, type Page } from '../helpers/chromium.js';
-
-interface PageServer {
-  server: Server;
-  origin: string;
-}
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.map': 'application/json',
-};
+import { type StaticServer, serveStatic } from '../helpers/static-server.js';
 
 /** test/helpers/store-ops.ts as one browser module, so the page replays the file store tests' operation stream. */
 async function bundleStoreOps(): Promise<string> {
@@ -40,36 +19,6 @@ async function bundleStoreOps(): Promise<string> {
   return result.outputFiles[0].text;
 }
 
-/** Serves /dist/* and /pages/* (test/browser/pages) from disk and /gen/store-ops.js, on 127.0.0.1 only. */
-async function startPageServer(): Promise<PageServer> {
-  const storeOps = await bundleStoreOps();
-  const folders: Record<string, string> = { dist: path.join(ROOT, 'dist'), pages: path.join(ROOT, 'test/browser/pages') };
-  const server = createServer(async (req, res) => {
-    const [, folder, ...rest] = new URL(req.url ?? '/', 'http://x').pathname.split('/');
-    if (folder === 'gen' && rest.join('/') === 'store-ops.js') {
-      res.writeHead(200, { 'content-type': TYPES['.js'], 'cache-control': 'no-store' }).end(storeOps);
-      return;
-    }
-    const base = folders[folder ?? ''];
-    const file = base === undefined ? undefined : path.join(base, ...rest);
-    if (file === undefined || !file.startsWith(`${base}${path.sep}`)) {
-      res.writeHead(404).end();
-      return;
-    }
-    try {
-      const body = await readFile(file);
-      res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
-      res.end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return { server, origin: `http://127.0.0.1:${address.port}` };
-}
-
 interface ErrorFields {
   isStateError: boolean;
   isInvalidArgument: boolean;
@@ -82,7 +31,7 @@ interface ErrorFields {
 type Scenarios = Record<string, (...args: unknown[]) => Promise<unknown>>;
 
 describeWithChromium('IndexedDbStore in Chromium (dist/browser.js)', () => {
-  let pages: PageServer;
+  let pages: StaticServer;
   let browser: Browser;
   let page: Page;
   const pageErrors: string[] = [];
@@ -99,7 +48,16 @@ describeWithChromium('IndexedDbStore in Chromium (dist/browser.js)', () => {
   }
 
   beforeAll(async () => {
-    const [, served, launched] = await Promise.all([ensureBrowserBuild(), startPageServer(), launchChromium()]);
+    const [, served, launched] = await Promise.all([
+      ensureBrowserBuild(),
+      bundleStoreOps().then((storeOps) =>
+        serveStatic(
+          { '/dist/': path.join(ROOT, 'dist'), '/pages/': path.join(ROOT, 'test/browser/pages') },
+          { '/gen/store-ops.js': storeOps },
+        ),
+      ),
+      launchChromium(),
+    ]);
     pages = served;
     browser = launched;
     page = await browser.newPage();
@@ -111,7 +69,7 @@ describeWithChromium('IndexedDbStore in Chromium (dist/browser.js)', () => {
   afterAll(async () => {
     expect(pageErrors).toEqual([]);
     await browser?.close();
-    await new Promise<void>((resolve) => (pages?.server ? pages.server.close(() => resolve()) : resolve()));
+    await pages?.close();
   });
 
   it('round trip: outgoing entries (ids, phases, resend order, MQTT 5 properties), incoming QoS 2 ids and the queue in order survive close and reopen', async () => {

@@ -8,8 +8,7 @@
  *
  * Both are served by a small http server on 127.0.0.1, as any static host would.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { build } from 'vite';
@@ -18,47 +17,16 @@ import { connect, type MqttClient, type ReceivedMessage } from '../../src/node.j
 import { ensureBrowserBuild } from '../helpers/browser-build.js';
 import { type Browser, describeWithChromium, launchChromium } from '../helpers/chromium.js';
 import { type Mosquitto, startMosquitto } from '../helpers/mosquitto.js';
+import { type StaticServer, serveStatic } from '../helpers/static-server.js';
 import { ROOT } from './run-example.js';
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.map': 'application/json',
-};
-
-/** A static file server on 127.0.0.1: URL path prefix -> directory; nothing outside them. */
-async function serve(routes: Record<string, string>): Promise<{ server: Server; origin: string }> {
-  const server = createServer(async (req, res) => {
-    const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname);
-    const prefix = Object.keys(routes).find((p) => pathname.startsWith(p));
-    const base = prefix === undefined ? undefined : routes[prefix];
-    const file = base === undefined || prefix === undefined ? undefined : path.join(base, pathname.slice(prefix.length) || 'index.html');
-    if (base === undefined || file === undefined || !file.startsWith(`${base}${path.sep}`)) {
-      res.writeHead(404).end();
-      return;
-    }
-    try {
-      const body = await readFile(file);
-      res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
-      res.end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return { server, origin: `http://127.0.0.1:${address.port}` };
-}
 
 describeWithChromium('browser examples in Chromium', () => {
   let broker: Mosquitto;
   let browser: Browser;
   let node: MqttClient;
   let viteOut: string;
-  let repo: { server: Server; origin: string };
-  let viteApp: { server: Server; origin: string };
+  let repo: StaticServer;
+  let viteApp: StaticServer;
   const received: ReceivedMessage[] = [];
 
   beforeAll(async () => {
@@ -81,8 +49,8 @@ describeWithChromium('browser examples in Chromium', () => {
     broker = started;
     browser = launched;
     [repo, viteApp] = await Promise.all([
-      serve({ '/examples/': path.join(ROOT, 'examples'), '/dist/': path.join(ROOT, 'dist') }),
-      serve({ '/': path.join(viteOut, 'dist') }),
+      serveStatic({ '/examples/': path.join(ROOT, 'examples'), '/dist/': path.join(ROOT, 'dist') }),
+      serveStatic({ '/': path.join(viteOut, 'dist') }),
     ]);
     node = await connect(broker.url, { clientId: 'examples-node-peer' });
     node.on('message', (m) => received.push(m));
@@ -92,7 +60,7 @@ describeWithChromium('browser examples in Chromium', () => {
   afterAll(async () => {
     await node?.end({ force: true });
     await browser?.close();
-    for (const s of [repo, viteApp]) await new Promise<void>((resolve) => (s ? s.server.close(() => resolve()) : resolve()));
+    for (const s of [repo, viteApp]) await s?.close();
     await broker?.stop();
     if (viteOut !== undefined) await rm(viteOut, { recursive: true, force: true });
   });
