@@ -35,6 +35,7 @@ import type { MqttClient } from '../../src/node.js';
 import { connect } from '../../src/node.js';
 import { ensureBrowserBuild, ROOT } from '../helpers/browser-build.js';
 import { type Browser, describeWithChromium, launchChromium, type Page } from '../helpers/chromium.js';
+import { seededRandom } from '../helpers/engine-harness.js';
 import { type Mosquitto, startMosquitto } from '../helpers/mosquitto.js';
 import { type StaticServer, serveStatic } from '../helpers/static-server.js';
 
@@ -44,18 +45,6 @@ const SEGMENT_MAX = 900;
 
 const seed = Number(process.env.IDB_RELOAD_SEED ?? randomBytes(4).readUInt32LE(0));
 console.log(`[idb-reload] seed ${seed} (replay: IDB_RELOAD_SEED=${seed} npx vitest run test/browser/indexeddb-reload.test.ts)`);
-
-/** Deterministic [0, 1) numbers (mulberry32). */
-function seededRandom(s: number): () => number {
-  let a = s >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Progress {
   called: number;
