@@ -11,9 +11,9 @@
  *   npm run demo -- --devices 50 --crash-every 10 --revive-after 5
  */
 import { parseArgs } from 'node:util';
+import { ensureBrowserBuild } from '../../scripts/browser-build.js';
 import { connect } from '../../src/node.js';
 import { type EmbeddedBroker, startEmbeddedBroker } from './broker.js';
-import { ensureBrowserBuild } from './browser-build.js';
 import { Fleet } from './fleet.js';
 import { startWebServer } from './web.js';
 
@@ -74,7 +74,7 @@ async function probeProtocol(url: string): Promise<4 | 5> {
   }
 }
 
-await ensureBrowserBuild(log);
+await ensureBrowserBuild(() => log('building the browser bundles (dist/browser.js, dist/mqttkit.min.js) ...'));
 
 let embedded: EmbeddedBroker | undefined;
 let brokerUrl: string;

@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BROWSER_BUILD } from './browser-build.js';
+import { BROWSER_IIFE } from '../../scripts/browser-build.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const root = path.resolve(here, '../..');
@@ -16,7 +16,7 @@ const FILES: Record<string, { file: string; type: string }> = {
   '/': { file: path.join(here, 'dashboard/index.html'), type: 'text/html; charset=utf-8' },
   '/dashboard.js': { file: path.join(here, 'dashboard/dashboard.js'), type: 'text/javascript; charset=utf-8' },
   '/style.css': { file: path.join(here, 'dashboard/style.css'), type: 'text/css; charset=utf-8' },
-  '/mqttkit.min.js': { file: BROWSER_BUILD, type: 'text/javascript; charset=utf-8' },
+  '/mqttkit.min.js': { file: BROWSER_IIFE, type: 'text/javascript; charset=utf-8' },
   '/uPlot.iife.min.js': { file: path.join(root, 'node_modules/uplot/dist/uPlot.iife.min.js'), type: 'text/javascript; charset=utf-8' },
   '/uPlot.min.css': { file: path.join(root, 'node_modules/uplot/dist/uPlot.min.css'), type: 'text/css; charset=utf-8' },
 };

@@ -31,9 +31,9 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { ensureBrowserBuild, ROOT } from '../../scripts/browser-build.js';
 import type { MqttClient } from '../../src/node.js';
 import { connect } from '../../src/node.js';
-import { ensureBrowserBuild, ROOT } from '../helpers/browser-build.js';
 import { type Browser, describeWithChromium, launchChromium, type Page } from '../helpers/chromium.js';
 import { seededRandom } from '../helpers/engine-harness.js';
 import { type Mosquitto, startMosquitto } from '../helpers/mosquitto.js';

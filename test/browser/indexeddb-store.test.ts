@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { ensureBrowserBuild, ROOT } from '../helpers/browser-build.js';
+import { ensureBrowserBuild, ROOT } from '../../scripts/browser-build.js';
 import { type Browser, describeWithChromium, launchChromium, type Page } from '../helpers/chromium.js';
 import { type StaticServer, serveStatic } from '../helpers/static-server.js';
 

@@ -14,7 +14,7 @@ import path from 'node:path';
 import { runInNewContext } from 'node:vm';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BROWSER_ESM, BROWSER_IIFE, ensureBrowserBuild, ROOT } from '../helpers/browser-build.js';
+import { BROWSER_ESM, BROWSER_IIFE, ensureBrowserBuild, ROOT } from '../../scripts/browser-build.js';
 
 /** What the Node entry has and browsers cannot: the raw TCP and TLS transports, the file store. */
 const NODE_ONLY = ['createTlsTransport', 'FileStore', 'tcpTransport', 'tlsTransport'];

@@ -13,6 +13,7 @@ import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { FLAGS } from '../../src/cli/flags.js';
+import { concat } from '../helpers/bytes.js';
 import { unique } from '../helpers/clients.js';
 import { describeWithMosquitto, freePorts, type Mosquitto, startMosquitto } from '../helpers/mosquitto.js';
 
@@ -88,16 +89,6 @@ function start(command: string, args: string[], input?: string | Uint8Array, she
     waitForStdout: (pattern) => waitFor(stdoutText, pattern, 'stdout'),
     done,
   };
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }
 
 /** Runs `mqttkit <command> <args>` to its end. */

@@ -2,10 +2,11 @@
  * Makes sure the browser builds (dist/browser.js, dist/mqttkit.min.js) exist
  * and are newer than src/ and rollup.config.js, building them with
  * `rollup -c --environment MQTTKIT_BUILD:browser` when they are not, so
- * `npm test` on a clean clone needs no build step first.
+ * `npm test` and `npm run demo` on a clean clone need no build step first.
  *
- * Test files run in parallel workers: a lock directory makes one of them
- * build while the others wait, then they all see the fresh files.
+ * Test files run in parallel workers (and the demo test beside them): a lock
+ * directory makes one of them build while the others wait, then they all see
+ * the fresh files.
  */
 import { execFile } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -15,7 +16,7 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const BROWSER_ESM = path.join(ROOT, 'dist/browser.js');
 export const BROWSER_IIFE = path.join(ROOT, 'dist/mqttkit.min.js');
 
@@ -55,8 +56,8 @@ function tryLock(): boolean {
   }
 }
 
-/** Builds the browser files unless they are fresh; resolves once they are. */
-export async function ensureBrowserBuild(): Promise<void> {
+/** Builds the browser files unless they are fresh (`onBuild` is told when it builds); resolves once they are. */
+export async function ensureBrowserBuild(onBuild?: () => void): Promise<void> {
   for (;;) {
     if (isFresh()) return;
     if (tryLock()) break;
@@ -64,6 +65,7 @@ export async function ensureBrowserBuild(): Promise<void> {
   }
   try {
     if (isFresh()) return;
+    onBuild?.();
     const rollup = path.join(ROOT, 'node_modules/rollup/dist/bin/rollup');
     try {
       await run(process.execPath, [rollup, '-c', '--environment', 'MQTTKIT_BUILD:browser'], { cwd: ROOT, maxBuffer: 16 * 1024 * 1024 });
